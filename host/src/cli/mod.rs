@@ -1,0 +1,96 @@
+//! The `revops` command line. Each subcommand lives in its own file; this one parses and
+//! dispatches, and turns errors into a one-line message and a non-zero exit code.
+
+mod policy_check;
+
+use clap::{Args, Parser, Subcommand};
+use std::{path::PathBuf, process::ExitCode};
+
+#[derive(Parser)]
+#[command(
+    name = "revops",
+    version,
+    about = "Revenue operations for a Core Lightning routing node"
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Inspect and test policies.
+    #[command(subcommand)]
+    Policy(PolicyCommand),
+}
+
+#[derive(Subcommand)]
+enum PolicyCommand {
+    /// Load a policy component, describe it and run it once on a built-in sample node.
+    Check(CheckArgs),
+    /// List the policies shipped inside this binary.
+    Shipped,
+}
+
+#[derive(Args)]
+pub struct CheckArgs {
+    /// A component file, or `embedded:NAME` for a shipped policy.
+    pub path: String,
+    /// Expected kind (fee, rebalance, payout); default: whatever the component implements.
+    #[arg(long)]
+    pub kind: Option<String>,
+    /// Policy parameter KEY=VALUE (repeatable).
+    #[arg(long = "param", value_name = "KEY=VALUE")]
+    pub params: Vec<String>,
+    /// Channels in the sample node.
+    #[arg(long, default_value_t = 20)]
+    pub channels: usize,
+    /// Seed of the sample node.
+    #[arg(long, default_value_t = 1)]
+    pub seed: u64,
+    /// Fuel budget (instructions, roughly) for the call; 0 = none, the deadline alone bounds it.
+    #[arg(long)]
+    pub fuel: Option<u64>,
+    /// Memory limit in MiB.
+    #[arg(long)]
+    pub memory_mib: Option<usize>,
+    /// Deadline in milliseconds.
+    #[arg(long)]
+    pub deadline_ms: Option<u64>,
+    /// Directory for the precompiled-component cache (default: none).
+    #[arg(long)]
+    pub cache_dir: Option<PathBuf>,
+    /// Print the report as JSON.
+    #[arg(long)]
+    pub json: bool,
+}
+
+pub fn main() -> ExitCode {
+    let cli = Cli::parse();
+    init_logging();
+    let result = match cli.command {
+        Command::Policy(PolicyCommand::Check(args)) => policy_check::run(&args),
+        Command::Policy(PolicyCommand::Shipped) => {
+            policy_check::list_shipped();
+            Ok(())
+        }
+    };
+    match result {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+/// Logs to stderr (stdout carries results). `REVOPS_LOG` takes a tracing filter.
+fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_env("REVOPS_LOG")
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,revops::policy=info"));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .with_target(false)
+        .init();
+}

@@ -1,0 +1,42 @@
+//! The policies shipped inside the binary (built from `policies/` by `build.rs`).
+
+use crate::model::PolicyKind;
+
+pub struct EmbeddedPolicy {
+    pub name: &'static str,
+    pub kind: PolicyKind,
+    pub description: &'static str,
+    pub wasm: &'static [u8],
+}
+
+macro_rules! built {
+    ($file:literal) => {
+        include_bytes!(concat!(env!("REVOPS_BUILT_POLICIES"), "/", $file))
+    };
+}
+
+pub const SHIPPED: &[EmbeddedPolicy] = &[
+    EmbeddedPolicy {
+        name: "balance-curve",
+        kind: PolicyKind::Fee,
+        description: "baseline: fee rises as the local balance falls (charge-lnd proportional)",
+        wasm: built!("fee_balance_curve.wasm"),
+    },
+    EmbeddedPolicy {
+        name: "static",
+        kind: PolicyKind::Fee,
+        description: "baseline: one fixed fee on every channel",
+        wasm: built!("fee_static.wasm"),
+    },
+];
+
+/// The fee policy that runs when the operator has loaded none.
+pub const DEFAULT_FEE_POLICY: &str = "balance-curve";
+
+pub fn shipped(name: &str) -> Option<&'static EmbeddedPolicy> {
+    SHIPPED.iter().find(|p| p.name == name)
+}
+
+/// Where `build.rs` left every guest built from `policies/`, test guests included. A path on
+/// the build machine: for tests and benchmarks, never for the installed binary.
+pub const BUILT_POLICIES_DIR: &str = env!("REVOPS_BUILT_POLICIES");

@@ -1,0 +1,42 @@
+//! The policy runtime: WASM components behind the WIT contract, sandboxed and hot-swappable.
+//!
+//! - `Sandbox` owns the one wasmtime `Engine` (epochs and fuel on), its ticker thread, the
+//!   linker that grants only `logging`, and the precompiled-component cache.
+//! - `loader::prepare` turns bytes into a `LoadedPolicy`: hash, compile or cache, import and
+//!   world checks, type check, `describe()`, parameter resolution.
+//! - `LoadedPolicy::propose_*` runs one call in a fresh store under `RuntimeLimits`, converts
+//!   the output to `crate::model` and validates it; failures are `CallError`s.
+//! - `Registry` holds named policies per kind, swaps them atomically after a canary call, keeps
+//!   the last-known-good version and quarantines a failing one.
+//!
+//! Generated binding types never leave this module.
+
+mod bindings;
+mod cache;
+mod convert;
+mod errors;
+mod invoke;
+mod limits;
+pub mod loader;
+mod policy;
+mod registry;
+mod sandbox;
+mod validate;
+
+pub use errors::{CallError, LoadError, OutputError};
+pub use invoke::Called;
+pub use limits::{OutputLimits, RuntimeLimits};
+pub use loader::{LoadRequest, PolicyDir};
+pub use policy::{LoadedPolicy, PolicySource};
+pub use registry::{Canary, DEFAULT_FAILURE_THRESHOLD, LoadReport, Registry, SlotStatus};
+pub use sandbox::{CompileReport, CompileSource, EPOCH_TICK, Sandbox};
+
+/// Serializes a `Duration` as whole microseconds (`*_us` fields in JSON output).
+pub(crate) mod duration_micros {
+    pub fn serialize<S: serde::Serializer>(
+        duration: &std::time::Duration,
+        serializer: S,
+    ) -> Result<S::Ok, S::Error> {
+        serializer.serialize_u64(u64::try_from(duration.as_micros()).unwrap_or(u64::MAX))
+    }
+}

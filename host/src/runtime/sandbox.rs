@@ -1,0 +1,188 @@
+//! The one wasmtime `Engine` of the process, its epoch ticker and the linker that grants
+//! policies their only import (`logging`), plus compilation through the cache.
+
+use super::{
+    bindings::logging,
+    cache::ComponentCache,
+    errors::LoadError,
+    limits::{RuntimeLimits, StoreState},
+};
+use std::{
+    path::Path,
+    sync::Arc,
+    time::{Duration, Instant},
+};
+use wasmtime::{
+    Config, Engine, OptLevel, Store,
+    component::{Component, HasSelf, Linker},
+};
+
+/// Epoch granularity: deadlines are whole ticks of this length.
+pub const EPOCH_TICK: Duration = Duration::from_millis(10);
+const MAX_WASM_STACK: usize = 512 << 10;
+
+/// How a component was obtained.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum CompileSource {
+    Compiled,
+    Cache,
+}
+
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CompileReport {
+    pub source: CompileSource,
+    #[serde(rename = "elapsed_us", with = "super::duration_micros")]
+    pub elapsed: Duration,
+}
+
+pub struct Sandbox {
+    engine: Engine,
+    linker: Linker<StoreState>,
+    cache: Option<ComponentCache>,
+}
+
+impl Sandbox {
+    /// Builds the engine. With a `cache_dir`, compiled policies are kept there between runs.
+    pub fn new(cache_dir: Option<&Path>) -> anyhow::Result<Arc<Self>> {
+        let mut config = Config::new();
+        config
+            .wasm_component_model(true)
+            .epoch_interruption(true)
+            .consume_fuel(true)
+            .max_wasm_stack(MAX_WASM_STACK)
+            .cranelift_opt_level(OptLevel::Speed);
+        let engine = Engine::new(&config)?;
+        start_epoch_ticker(&engine);
+        let mut linker = Linker::new(&engine);
+        logging::add_to_linker::<StoreState, HasSelf<StoreState>>(&mut linker, |state| state)?;
+        let cache = cache_dir
+            .map(|dir| ComponentCache::open(dir, &engine))
+            .transpose()?;
+        Ok(Arc::new(Self {
+            engine,
+            linker,
+            cache,
+        }))
+    }
+
+    pub(crate) fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
+    pub(crate) fn linker(&self) -> &Linker<StoreState> {
+        &self.linker
+    }
+
+    /// Compiles `wasm` (after a cheap header check for a clear error), or takes it from the cache.
+    pub(crate) fn compile(
+        &self,
+        wasm: &[u8],
+        sha256: &[u8; 32],
+    ) -> Result<(Component, CompileReport), LoadError> {
+        let started = Instant::now();
+        if let Some(component) = self
+            .cache
+            .as_ref()
+            .and_then(|c| c.load(&self.engine, sha256))
+        {
+            let report = CompileReport {
+                source: CompileSource::Cache,
+                elapsed: started.elapsed(),
+            };
+            return Ok((component, report));
+        }
+        check_component_header(wasm)?;
+        let component = Component::new(&self.engine, wasm)
+            .map_err(|e| LoadError::NotAComponent(format!("{e:#}")))?;
+        let report = CompileReport {
+            source: CompileSource::Compiled,
+            elapsed: started.elapsed(),
+        };
+        if let Some(cache) = &self.cache
+            && let Err(error) = cache.store(sha256, &component)
+        {
+            // A cache that cannot be written costs speed, not correctness.
+            tracing::warn!(%error, "could not write the precompiled policy cache");
+        }
+        Ok((component, report))
+    }
+
+    /// A fresh store for one call: memory limiter, fuel and epoch deadline armed.
+    pub(crate) fn new_store(&self, policy: Arc<str>, limits: &RuntimeLimits) -> Store<StoreState> {
+        let mut store = Store::new(&self.engine, StoreState::new(policy, limits));
+        store.limiter(|state| state);
+        store
+            .set_fuel(limits.fuel.unwrap_or(u64::MAX))
+            .expect("the engine is built with fuel enabled");
+        store.set_epoch_deadline(deadline_ticks(limits.deadline));
+        store.epoch_deadline_trap();
+        store
+    }
+}
+
+/// Ticks for a deadline: rounded up, plus one because the current tick is already partly over.
+fn deadline_ticks(deadline: Duration) -> u64 {
+    let tick = EPOCH_TICK.as_nanos();
+    (deadline.as_nanos().div_ceil(tick) as u64).max(1) + 1
+}
+
+/// One thread per engine advances the epoch; it ends when the engine is dropped.
+fn start_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    std::thread::Builder::new()
+        .name("revops-epoch".into())
+        .spawn(move || {
+            while let Some(engine) = weak.upgrade() {
+                engine.increment_epoch();
+                drop(engine);
+                std::thread::sleep(EPOCH_TICK);
+            }
+        })
+        .expect("spawning the epoch ticker thread");
+}
+
+const WASM_MAGIC: &[u8; 4] = b"\0asm";
+const COMPONENT_LAYER: [u8; 4] = [0x0d, 0x00, 0x01, 0x00];
+
+fn check_component_header(wasm: &[u8]) -> Result<(), LoadError> {
+    match wasm.get(..8) {
+        Some(header) if &header[..4] == WASM_MAGIC => {
+            if header[4..8] == COMPONENT_LAYER {
+                Ok(())
+            } else {
+                Err(LoadError::NotAComponent(
+                    "this is a core WebAssembly module; policies are components \
+                     (build for wasm32-wasip2)"
+                        .into(),
+                ))
+            }
+        }
+        _ => Err(LoadError::NotAComponent(
+            "the file does not start with the WebAssembly magic bytes".into(),
+        )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn deadline_rounds_up_and_adds_a_tick() {
+        assert_eq!(deadline_ticks(Duration::from_millis(10)), 2);
+        assert_eq!(deadline_ticks(Duration::from_millis(11)), 3);
+        assert_eq!(deadline_ticks(Duration::ZERO), 2);
+    }
+
+    #[test]
+    fn header_check_names_the_problem() {
+        let core_module = b"\0asm\x01\0\0\0";
+        let err = check_component_header(core_module).unwrap_err().to_string();
+        assert!(err.contains("core WebAssembly module"), "{err}");
+        let err = check_component_header(b"hello world")
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("magic"), "{err}");
+    }
+}
