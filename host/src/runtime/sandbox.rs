@@ -13,13 +13,17 @@ use std::{
     time::{Duration, Instant},
 };
 use wasmtime::{
-    Config, Engine, OptLevel, Store,
+    Config, Engine, InstanceAllocationStrategy, OptLevel, PoolingAllocationConfig, Store,
     component::{Component, HasSelf, Linker},
 };
 
 /// Epoch granularity: deadlines are whole ticks of this length.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 const MAX_WASM_STACK: usize = 512 << 10;
+/// Calls that may run at the same time across all policies of the process.
+const MAX_CONCURRENT_CALLS: u32 = 32;
+/// The largest memory limit any policy may be given.
+pub const MAX_POLICY_MEMORY: usize = 1 << 30;
 
 /// How a component was obtained.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -47,6 +51,7 @@ impl Sandbox {
     pub fn new(cache_dir: Option<&Path>) -> anyhow::Result<Arc<Self>> {
         let mut config = Config::new();
         config
+            .allocation_strategy(pooling())
             .wasm_component_model(true)
             .epoch_interruption(true)
             .consume_fuel(true)
@@ -119,6 +124,22 @@ impl Sandbox {
         store.epoch_deadline_trap();
         store
     }
+}
+
+/// Pre-reserved instance slots make a fresh instance per call cheap (no mmap per call), and
+/// keeping the first pages of each memory resident avoids faulting them in again every call.
+/// Slots bound how many calls run at once; memory size is a per-slot reservation of address
+/// space, so it must cover the largest per-policy limit (interpreted guests need hundreds of MiB).
+fn pooling() -> InstanceAllocationStrategy {
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(MAX_CONCURRENT_CALLS)
+        .total_core_instances(MAX_CONCURRENT_CALLS * 4)
+        .total_memories(MAX_CONCURRENT_CALLS * 2)
+        .total_tables(MAX_CONCURRENT_CALLS * 4)
+        .max_memory_size(MAX_POLICY_MEMORY)
+        .linear_memory_keep_resident(2 << 20)
+        .table_keep_resident(64 << 10);
+    InstanceAllocationStrategy::Pooling(pool)
 }
 
 /// Ticks for a deadline: rounded up, plus one because the current tick is already partly over.

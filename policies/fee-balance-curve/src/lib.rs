@@ -78,11 +78,22 @@ impl Guest for BalanceCurve {
         PolicyInfo {
             name: "balance-curve".into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            description: "Fee rises as the local balance falls: min-ppm when full, max-ppm when empty."
-                .into(),
+            description:
+                "Fee rises as the local balance falls: min-ppm when full, max-ppm when empty."
+                    .into(),
             params: alloc::vec![
-                integer_spec("min-ppm", "Fee when all liquidity is on our side, ppm.", 10, 100_000.0),
-                integer_spec("max-ppm", "Fee when no liquidity is on our side, ppm.", 1000, 100_000.0),
+                integer_spec(
+                    "min-ppm",
+                    "Fee when all liquidity is on our side, ppm.",
+                    10,
+                    100_000.0
+                ),
+                integer_spec(
+                    "max-ppm",
+                    "Fee when no liquidity is on our side, ppm.",
+                    1000,
+                    100_000.0
+                ),
                 ParamSpec {
                     name: "exponent".into(),
                     description: "Curve shape: 1 is linear, above 1 stays cheap longer.".into(),
@@ -91,12 +102,20 @@ impl Guest for BalanceCurve {
                     min: Some(0.25),
                     max: Some(4.0),
                 },
-                integer_spec("base-msat", "Base fee for every channel, msat.", 1000, 100_000.0),
+                integer_spec(
+                    "base-msat",
+                    "Base fee for every channel, msat.",
+                    1000,
+                    100_000.0
+                ),
             ],
         }
     }
 
-    fn propose_fees(ctx: Context, snapshot: Snapshot) -> Result<FeeDecision, alloc::string::String> {
+    fn propose_fees(
+        ctx: Context,
+        snapshot: Snapshot,
+    ) -> Result<FeeDecision, alloc::string::String> {
         let params = Params(&ctx.params);
         let curve = Curve::from_params(&params)?;
         let fee_base_msat = params.u32("base-msat", 1000);

@@ -44,6 +44,7 @@ impl<'a> Params<'a> {
 
     /// An integer parameter clamped into `u32` (fees, base fees).
     pub fn u32(&self, name: &str, default: u32) -> u32 {
-        self.integer(name, i64::from(default)).clamp(0, i64::from(u32::MAX)) as u32
+        self.integer(name, i64::from(default))
+            .clamp(0, i64::from(u32::MAX)) as u32
     }
 }

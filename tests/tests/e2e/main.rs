@@ -1,0 +1,3 @@
+//! End-to-end tests of the `revops` binary.
+
+mod policy_check;
