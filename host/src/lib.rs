@@ -15,9 +15,12 @@
 //! - `cli`: the `revops` command line.
 
 pub mod cli;
+pub mod config;
 pub mod embedded;
 pub mod model;
 pub mod money;
+pub mod node;
 pub mod rng;
 pub mod runtime;
 pub mod scid;
+pub mod store;

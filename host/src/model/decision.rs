@@ -17,6 +17,30 @@ pub enum PricingMode {
     Hold,
 }
 
+impl PricingMode {
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            PricingMode::Normal => "normal",
+            PricingMode::Congestion => "congestion",
+            PricingMode::Probe => "probe",
+            PricingMode::FireSale => "fire-sale",
+            PricingMode::Hold => "hold",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        [
+            PricingMode::Normal,
+            PricingMode::Congestion,
+            PricingMode::Probe,
+            PricingMode::FireSale,
+            PricingMode::Hold,
+        ]
+        .into_iter()
+        .find(|mode| mode.as_str() == text)
+    }
+}
+
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct FeeProposal {
     pub channel: ShortChannelId,

@@ -1,0 +1,191 @@
+//! Every configuration key: its type, range, default and meaning. One table serves
+//! validation, `revenue-config get` and the documentation.
+
+use super::ConfigError;
+use crate::scid::ShortChannelId;
+use serde_json::Value;
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub enum ValueKind {
+    Integer { min: u64, max: u64 },
+    Boolean,
+}
+
+pub struct KeySpec {
+    pub name: &'static str,
+    pub kind: ValueKind,
+    pub default: u64,
+    pub description: &'static str,
+    /// Takes `@<short channel id>` or `@<node id>` to apply to one channel or peer.
+    pub scoped: bool,
+}
+
+const fn int(
+    name: &'static str,
+    min: u64,
+    max: u64,
+    default: u64,
+    description: &'static str,
+) -> KeySpec {
+    KeySpec {
+        name,
+        kind: ValueKind::Integer { min, max },
+        default,
+        description,
+        scoped: false,
+    }
+}
+
+pub const KEYS: &[KeySpec] = &[
+    int(
+        "fee.interval-secs",
+        60,
+        86_400,
+        600,
+        "Seconds between fee cycles.",
+    ),
+    KeySpec {
+        scoped: true,
+        ..int(
+            "fee.min-ppm",
+            0,
+            1_000_000,
+            1,
+            "Fee floor, ppm (0 is only ever used by a zero-fee probe).",
+        )
+    },
+    KeySpec {
+        scoped: true,
+        ..int("fee.max-ppm", 0, 1_000_000, 2_500, "Fee ceiling, ppm.")
+    },
+    int(
+        "fee.max-base-msat",
+        0,
+        100_000_000,
+        1_000,
+        "Highest base fee revops will set, msat.",
+    ),
+    int(
+        "fee.max-step-pct",
+        1,
+        1_000,
+        50,
+        "Largest change per broadcast in normal pricing, % of the last broadcast fee.",
+    ),
+    int(
+        "fee.max-step-floor-ppm",
+        0,
+        1_000_000,
+        50,
+        "A step of this many ppm is always allowed, however low the fee.",
+    ),
+    int(
+        "fee.hysteresis-pct",
+        0,
+        100,
+        5,
+        "Changes within this % of the last broadcast fee are not broadcast (gossip hysteresis).",
+    ),
+    int(
+        "fee.max-broadcasts-per-day",
+        1,
+        288,
+        4,
+        "Most fee broadcasts per channel in any 24 hours.",
+    ),
+    int(
+        "fee.min-broadcast-interval-secs",
+        0,
+        86_400,
+        3_600,
+        "Least time between two broadcasts for a channel (entering or leaving congestion, probe or fire sale is exempt).",
+    ),
+    KeySpec {
+        kind: ValueKind::Boolean,
+        ..int(
+            "dry-run",
+            0,
+            1,
+            0,
+            "Decide and record, but change nothing on the node.",
+        )
+    },
+];
+
+/// The spec of `key`, which may carry an `@scope` suffix.
+pub fn spec_for(key: &str) -> Result<&'static KeySpec, ConfigError> {
+    let (name, scope) = split_scope(key);
+    let spec = KEYS
+        .iter()
+        .find(|spec| spec.name == name)
+        .ok_or_else(|| ConfigError::UnknownKey(key.to_owned()))?;
+    if let Some(scope) = scope {
+        if !spec.scoped {
+            return Err(ConfigError::NotScoped {
+                key: key.to_owned(),
+            });
+        }
+        Scope::parse(scope)?;
+    }
+    Ok(spec)
+}
+
+pub fn split_scope(key: &str) -> (&str, Option<&str>) {
+    match key.split_once('@') {
+        Some((name, scope)) => (name, Some(scope)),
+        None => (key, None),
+    }
+}
+
+/// What a scoped key applies to.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Scope {
+    Channel(ShortChannelId),
+    Peer(String),
+}
+
+impl Scope {
+    pub fn parse(text: &str) -> Result<Self, ConfigError> {
+        if let Ok(channel) = text.parse::<ShortChannelId>() {
+            return Ok(Scope::Channel(channel));
+        }
+        let is_node_id = text.len() == 66 && text.bytes().all(|b| b.is_ascii_hexdigit());
+        if is_node_id {
+            return Ok(Scope::Peer(text.to_ascii_lowercase()));
+        }
+        Err(ConfigError::BadScope {
+            scope: text.to_owned(),
+        })
+    }
+}
+
+/// Checks `value` against the key's type and range, accepting the string form a command line
+/// gives ("25", "true"), and returns it in canonical JSON form.
+pub fn normalize(key: &str, value: &Value) -> Result<Value, ConfigError> {
+    let spec = spec_for(key)?;
+    let invalid = |problem: String| ConfigError::InvalidValue {
+        key: key.to_owned(),
+        problem,
+    };
+    let value = match value {
+        Value::String(text) => serde_json::from_str(text).unwrap_or_else(|_| value.clone()),
+        other => other.clone(),
+    };
+    match spec.kind {
+        ValueKind::Integer { min, max } => {
+            let number = value.as_u64().ok_or_else(|| {
+                invalid(format!(
+                    "expected a whole number in [{min}, {max}], got {value}"
+                ))
+            })?;
+            if !(min..=max).contains(&number) {
+                return Err(invalid(format!("{number} is outside [{min}, {max}]")));
+            }
+            Ok(Value::from(number))
+        }
+        ValueKind::Boolean => match value {
+            Value::Bool(b) => Ok(Value::Bool(b)),
+            other => Err(invalid(format!("expected true or false, got {other}"))),
+        },
+    }
+}

@@ -1,0 +1,208 @@
+//! Runtime configuration (spec: dynamic runtime configuration).
+//!
+//! Every cycle binds one immutable `ConfigSnapshot` at its start. A change goes: validate
+//! (type, range, cross-field) → write to the database in a transaction → read back and compare
+//! → swap the in-memory snapshot. Any failure leaves memory and database as they were. The
+//! generation increases with every change and survives restarts.
+
+mod keys;
+mod snapshot;
+
+pub use keys::{KEYS, KeySpec, ValueKind};
+pub use snapshot::{Bounds, ConfigSnapshot, FeeConfig};
+
+use crate::store::{Store, StoreError};
+use serde_json::Value;
+use std::{
+    collections::BTreeMap,
+    sync::{Arc, RwLock},
+};
+
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("unknown config key {0:?}; see `revenue-config get` for the list")]
+    UnknownKey(String),
+    #[error("{key}: {problem}")]
+    InvalidValue { key: String, problem: String },
+    #[error("{key} cannot take a scope (@channel or @peer)")]
+    NotScoped { key: String },
+    #[error("invalid scope {scope:?}: expected a short channel id (103x1x0) or a 66-hex node id")]
+    BadScope { scope: String },
+    #[error("inconsistent configuration: {0}")]
+    Inconsistent(String),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+/// Holds the current snapshot and performs transactional updates.
+pub struct ConfigManager {
+    current: RwLock<Arc<ConfigSnapshot>>,
+}
+
+impl ConfigManager {
+    /// The configuration stored in `store` (overrides over defaults).
+    pub fn load(store: &Store) -> Result<Self, ConfigError> {
+        let stored = store.stored_config()?;
+        let overrides = parse_stored(&stored.overrides)?;
+        let snapshot = ConfigSnapshot::build(stored.generation, overrides)?;
+        Ok(Self {
+            current: RwLock::new(Arc::new(snapshot)),
+        })
+    }
+
+    pub fn snapshot(&self) -> Arc<ConfigSnapshot> {
+        self.current
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+            .clone()
+    }
+
+    /// Sets `key` (optionally `key@scope`) to `value`.
+    pub fn set(
+        &self,
+        store: &mut Store,
+        key: &str,
+        value: &Value,
+    ) -> Result<Arc<ConfigSnapshot>, ConfigError> {
+        let normalized = keys::normalize(key, value)?;
+        self.change(store, key, Some(normalized))
+    }
+
+    /// Removes the override of `key`, back to its default.
+    pub fn reset(&self, store: &mut Store, key: &str) -> Result<Arc<ConfigSnapshot>, ConfigError> {
+        keys::spec_for(key)?;
+        self.change(store, key, None)
+    }
+
+    fn change(
+        &self,
+        store: &mut Store,
+        key: &str,
+        value: Option<Value>,
+    ) -> Result<Arc<ConfigSnapshot>, ConfigError> {
+        let mut current = self
+            .current
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
+        let mut overrides = current.overrides.clone();
+        match &value {
+            Some(value) => overrides.insert(key.to_owned(), value.clone()),
+            None => overrides.remove(key),
+        };
+        // Validate the whole candidate before touching the database.
+        ConfigSnapshot::build(current.generation, overrides.clone())?;
+        let change = [(key.to_owned(), value.as_ref().map(Value::to_string))];
+        let expected = overrides.clone();
+        let stored = store.write_config_verified(&change, |stored| {
+            parse_stored(&stored.overrides).is_ok_and(|read_back| read_back == expected)
+        })?;
+        let snapshot = Arc::new(ConfigSnapshot::build(stored.generation, overrides)?);
+        tracing::info!(
+            key,
+            generation = snapshot.generation,
+            "configuration changed"
+        );
+        *current = snapshot.clone();
+        Ok(snapshot)
+    }
+}
+
+fn parse_stored(stored: &BTreeMap<String, String>) -> Result<BTreeMap<String, Value>, ConfigError> {
+    stored
+        .iter()
+        .map(|(key, text)| {
+            let value = serde_json::from_str(text).map_err(|e| ConfigError::InvalidValue {
+                key: key.clone(),
+                problem: format!("stored value {text:?} is not JSON: {e}"),
+            })?;
+            Ok((key.clone(), value))
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    #[test]
+    fn set_reset_and_generation() {
+        let mut store = Store::open_in_memory().unwrap();
+        let config = ConfigManager::load(&store).unwrap();
+        assert_eq!(config.snapshot().generation, 0);
+        let after = config.set(&mut store, "fee.min-ppm", &json!(25)).unwrap();
+        assert_eq!(after.fee.min_ppm.ppm(), 25);
+        assert_eq!(after.generation, 1);
+        // Strings from a command line are accepted when they parse as the key's type.
+        let after = config
+            .set(&mut store, "fee.max-ppm", &json!("3000"))
+            .unwrap();
+        assert_eq!(after.fee.max_ppm.ppm(), 3000);
+        let after = config.reset(&mut store, "fee.min-ppm").unwrap();
+        assert_eq!(after.fee.min_ppm, ConfigSnapshot::default().fee.min_ppm);
+        assert_eq!(after.generation, 3);
+        // A restart sees the same configuration and generation.
+        let reloaded = ConfigManager::load(&store).unwrap().snapshot();
+        assert_eq!(reloaded.generation, 3);
+        assert_eq!(reloaded.fee.max_ppm.ppm(), 3000);
+    }
+
+    #[test]
+    fn bad_changes_leave_everything_unchanged() {
+        let mut store = Store::open_in_memory().unwrap();
+        let config = ConfigManager::load(&store).unwrap();
+        for (key, value) in [
+            ("fee.min-ppm", json!(-1)),
+            ("fee.min-ppm", json!("many")),
+            ("fee.min-ppm", json!(1.5)),
+            ("fee.hysteresis-pct", json!(101)),
+            ("dry-run", json!("perhaps")),
+            ("no.such-key", json!(1)),
+            ("fee.min-ppm", json!(99999999)),
+            ("fee.interval-secs@103x1x0", json!(60)),
+            ("fee.min-ppm@not-a-scope", json!(5)),
+        ] {
+            assert!(
+                config.set(&mut store, key, &value).is_err(),
+                "{key} = {value}"
+            );
+        }
+        // Cross-field: the floor may not exceed the ceiling.
+        let error = config
+            .set(&mut store, "fee.min-ppm", &json!(5000))
+            .unwrap_err();
+        assert!(matches!(error, ConfigError::Inconsistent(_)), "{error}");
+        assert_eq!(config.snapshot().generation, 0);
+        assert_eq!(store.stored_config().unwrap().generation, 0);
+    }
+
+    #[test]
+    fn scoped_bounds() {
+        let mut store = Store::open_in_memory().unwrap();
+        let config = ConfigManager::load(&store).unwrap();
+        let peer = "0321d4ac8a90bbde930678a8934d058f50c9e1c591c422564afc1f381067b7f1b3";
+        config
+            .set(&mut store, &format!("fee.min-ppm@{peer}"), &json!(100))
+            .unwrap();
+        let snapshot = config
+            .set(&mut store, "fee.max-ppm@103x1x0", &json!(150))
+            .unwrap();
+        let channel = "103x1x0".parse().unwrap();
+        let bounds = snapshot.fee.bounds_for(channel, peer);
+        assert_eq!((bounds.min.ppm(), bounds.max.ppm()), (100, 150));
+        let other = snapshot.fee.bounds_for("1x1x1".parse().unwrap(), "02ab");
+        assert_eq!(other.min, snapshot.fee.min_ppm);
+        // A floor above the ceiling in the same scope is refused...
+        assert!(
+            config
+                .set(&mut store, "fee.min-ppm@103x1x0", &json!(200))
+                .is_err()
+        );
+        // ...across scopes the ceiling wins (the peer floor of 100 meets a channel ceiling of 50).
+        let snapshot = config
+            .set(&mut store, "fee.max-ppm@103x1x0", &json!(50))
+            .unwrap();
+        let bounds = snapshot.fee.bounds_for(channel, peer);
+        assert_eq!((bounds.min.ppm(), bounds.max.ppm()), (50, 50));
+    }
+}

@@ -1,0 +1,164 @@
+//! The immutable, typed configuration a cycle runs with.
+
+use super::{
+    ConfigError,
+    keys::{self, KEYS, Scope, split_scope},
+};
+use crate::{
+    money::{Msat, Ppm},
+    scid::ShortChannelId,
+};
+use serde_json::Value;
+use std::collections::BTreeMap;
+
+/// A fee floor and ceiling.
+#[derive(Copy, Clone, Debug, PartialEq, Eq)]
+pub struct Bounds {
+    pub min: Ppm,
+    pub max: Ppm,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+struct ScopedBounds {
+    min: Option<Ppm>,
+    max: Option<Ppm>,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FeeConfig {
+    pub interval_secs: u64,
+    pub min_ppm: Ppm,
+    pub max_ppm: Ppm,
+    pub max_base: Msat,
+    pub max_step_pct: u32,
+    pub max_step_floor_ppm: u32,
+    pub hysteresis_pct: u32,
+    pub max_broadcasts_per_day: u32,
+    pub min_broadcast_interval_secs: u64,
+    channel_bounds: BTreeMap<ShortChannelId, ScopedBounds>,
+    peer_bounds: BTreeMap<String, ScopedBounds>,
+}
+
+impl FeeConfig {
+    /// The bounds for one channel: each bound from its most specific scope (channel, then
+    /// peer, then global). If a floor ends above a ceiling, the ceiling wins.
+    pub fn bounds_for(&self, channel: ShortChannelId, peer_id: &str) -> Bounds {
+        let by_channel = self.channel_bounds.get(&channel);
+        let by_peer = self.peer_bounds.get(peer_id);
+        let pick = |get: fn(&ScopedBounds) -> Option<Ppm>, global: Ppm| {
+            by_channel
+                .and_then(get)
+                .or_else(|| by_peer.and_then(get))
+                .unwrap_or(global)
+        };
+        let max = pick(|b| b.max, self.max_ppm);
+        let min = pick(|b| b.min, self.min_ppm).min(max);
+        Bounds { min, max }
+    }
+}
+
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct ConfigSnapshot {
+    pub generation: u64,
+    pub fee: FeeConfig,
+    pub dry_run: bool,
+    /// The operator's overrides as given (normalized), for display and for the next change.
+    pub overrides: BTreeMap<String, Value>,
+}
+
+impl Default for ConfigSnapshot {
+    fn default() -> Self {
+        Self::build(0, BTreeMap::new()).expect("the defaults are valid")
+    }
+}
+
+fn u32_of(value: u64) -> u32 {
+    u32::try_from(value).expect("key ranges keep values within u32")
+}
+
+impl ConfigSnapshot {
+    /// Builds and validates a snapshot from overrides over the defaults.
+    pub fn build(generation: u64, overrides: BTreeMap<String, Value>) -> Result<Self, ConfigError> {
+        let mut plain: BTreeMap<&str, u64> = KEYS.iter().map(|k| (k.name, k.default)).collect();
+        let mut channel_bounds: BTreeMap<ShortChannelId, ScopedBounds> = BTreeMap::new();
+        let mut peer_bounds: BTreeMap<String, ScopedBounds> = BTreeMap::new();
+        for (key, raw) in &overrides {
+            let value = keys::normalize(key, raw)?;
+            let number = value
+                .as_u64()
+                .unwrap_or(u64::from(value.as_bool() == Some(true)));
+            let (name, scope) = split_scope(key);
+            let Some(scope) = scope else {
+                let spec = keys::spec_for(name)?;
+                plain.insert(spec.name, number);
+                continue;
+            };
+            let bounds = match Scope::parse(scope)? {
+                Scope::Channel(channel) => channel_bounds.entry(channel).or_default(),
+                Scope::Peer(peer) => peer_bounds.entry(peer).or_default(),
+            };
+            let ppm = Some(Ppm::new(u32_of(number)));
+            match name {
+                "fee.min-ppm" => bounds.min = ppm,
+                _ => bounds.max = ppm,
+            }
+        }
+        let fee = FeeConfig {
+            interval_secs: plain["fee.interval-secs"],
+            min_ppm: Ppm::new(u32_of(plain["fee.min-ppm"])),
+            max_ppm: Ppm::new(u32_of(plain["fee.max-ppm"])),
+            max_base: Msat::new(plain["fee.max-base-msat"]),
+            max_step_pct: u32_of(plain["fee.max-step-pct"]),
+            max_step_floor_ppm: u32_of(plain["fee.max-step-floor-ppm"]),
+            hysteresis_pct: u32_of(plain["fee.hysteresis-pct"]),
+            max_broadcasts_per_day: u32_of(plain["fee.max-broadcasts-per-day"]),
+            min_broadcast_interval_secs: plain["fee.min-broadcast-interval-secs"],
+            channel_bounds,
+            peer_bounds,
+        };
+        check_floor_below_ceiling("global", Some(fee.min_ppm), Some(fee.max_ppm))?;
+        for (channel, b) in &fee.channel_bounds {
+            check_floor_below_ceiling(&channel.to_string(), b.min, b.max)?;
+        }
+        for (peer, b) in &fee.peer_bounds {
+            check_floor_below_ceiling(peer, b.min, b.max)?;
+        }
+        Ok(Self {
+            generation,
+            fee,
+            dry_run: plain["dry-run"] == 1,
+            overrides,
+        })
+    }
+
+    /// Every key with its effective value (scoped overrides listed as given).
+    pub fn effective(&self) -> BTreeMap<String, Value> {
+        let mut all: BTreeMap<String, Value> = KEYS
+            .iter()
+            .map(|spec| {
+                let value = match spec.kind {
+                    keys::ValueKind::Boolean => Value::Bool(spec.default == 1),
+                    keys::ValueKind::Integer { .. } => Value::from(spec.default),
+                };
+                (spec.name.to_owned(), value)
+            })
+            .collect();
+        all.extend(self.overrides.clone());
+        all
+    }
+}
+
+fn check_floor_below_ceiling(
+    scope: &str,
+    min: Option<Ppm>,
+    max: Option<Ppm>,
+) -> Result<(), ConfigError> {
+    if let (Some(min), Some(max)) = (min, max)
+        && min > max
+    {
+        return Err(ConfigError::Inconsistent(format!(
+            "fee floor {min} is above the fee ceiling {max} ({scope})"
+        )));
+    }
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! Schema migrations, applied in order at open; `PRAGMA user_version` records how far.
+//! Never edit a released migration: append a new one.
+
+use super::{StoreError, StoreResult};
+use rusqlite::Connection;
+
+const MIGRATIONS: &[&str] = &[
+    // 1: the decision engine's tables.
+    "
+    CREATE TABLE forwards (
+        created_index INTEGER PRIMARY KEY,
+        updated_index INTEGER NOT NULL,
+        in_channel    INTEGER NOT NULL,
+        out_channel   INTEGER,
+        in_msat       INTEGER NOT NULL,
+        out_msat      INTEGER,
+        fee_msat      INTEGER,
+        status        TEXT NOT NULL,
+        received_ms   INTEGER NOT NULL,
+        resolved_ms   INTEGER
+    );
+    CREATE INDEX forwards_by_resolved ON forwards (resolved_ms);
+    CREATE TABLE cursors (
+        name  TEXT PRIMARY KEY,
+        value INTEGER NOT NULL
+    );
+    CREATE TABLE fee_state (
+        scid              INTEGER PRIMARY KEY,
+        broadcast_ppm     INTEGER NOT NULL,
+        broadcast_base    INTEGER NOT NULL,
+        broadcast_at      INTEGER,
+        mode              TEXT NOT NULL,
+        reason            TEXT NOT NULL
+    );
+    CREATE TABLE fee_broadcasts (
+        id        INTEGER PRIMARY KEY,
+        scid      INTEGER NOT NULL,
+        at        INTEGER NOT NULL,
+        fee_ppm   INTEGER NOT NULL,
+        base_msat INTEGER NOT NULL,
+        mode      TEXT NOT NULL,
+        reason    TEXT NOT NULL
+    );
+    CREATE INDEX fee_broadcasts_by_channel ON fee_broadcasts (scid, at);
+    CREATE TABLE cycles (
+        id                INTEGER PRIMARY KEY,
+        kind              TEXT NOT NULL,
+        started_at        INTEGER NOT NULL,
+        duration_us       INTEGER NOT NULL,
+        policy            TEXT NOT NULL,
+        config_generation INTEGER NOT NULL,
+        dry_run           INTEGER NOT NULL,
+        applied           INTEGER NOT NULL,
+        clamped           INTEGER NOT NULL,
+        suppressed        INTEGER NOT NULL,
+        unchanged         INTEGER NOT NULL,
+        failed            INTEGER NOT NULL,
+        error             TEXT
+    );
+    CREATE TABLE fee_decisions (
+        cycle_id      INTEGER NOT NULL REFERENCES cycles (id),
+        scid          INTEGER NOT NULL,
+        proposed_ppm  INTEGER NOT NULL,
+        proposed_base INTEGER NOT NULL,
+        final_ppm     INTEGER,
+        final_base    INTEGER,
+        mode          TEXT NOT NULL,
+        verdict       TEXT NOT NULL,
+        reason        TEXT NOT NULL
+    );
+    CREATE INDEX fee_decisions_by_channel ON fee_decisions (scid, cycle_id);
+    CREATE TABLE policy_state (
+        kind  TEXT NOT NULL,
+        slot  TEXT NOT NULL,
+        scope INTEGER NOT NULL,
+        blob  BLOB NOT NULL,
+        PRIMARY KEY (kind, slot, scope)
+    );
+    CREATE TABLE policy_versions (
+        id        INTEGER PRIMARY KEY,
+        kind      TEXT NOT NULL,
+        slot      TEXT NOT NULL,
+        name      TEXT NOT NULL,
+        version   TEXT NOT NULL,
+        sha256    TEXT NOT NULL,
+        source    TEXT NOT NULL,
+        params    TEXT NOT NULL,
+        loaded_at INTEGER NOT NULL
+    );
+    CREATE TABLE config_overrides (
+        key        TEXT PRIMARY KEY,
+        value      TEXT NOT NULL,
+        generation INTEGER NOT NULL
+    );
+    CREATE TABLE config_generation (
+        id         INTEGER PRIMARY KEY CHECK (id = 1),
+        generation INTEGER NOT NULL
+    );
+    INSERT INTO config_generation (id, generation) VALUES (1, 0);
+    CREATE TABLE intents (
+        id         INTEGER PRIMARY KEY,
+        action     TEXT NOT NULL,
+        subject    TEXT NOT NULL,
+        payload    TEXT NOT NULL,
+        created_at INTEGER NOT NULL,
+        status     TEXT NOT NULL,
+        outcome    TEXT,
+        settled_at INTEGER
+    );
+    CREATE INDEX intents_pending ON intents (status) WHERE status = 'pending';
+    CREATE TABLE feerates (
+        at            INTEGER PRIMARY KEY,
+        opening_perkb INTEGER NOT NULL
+    );
+    ",
+];
+
+pub(super) fn apply(conn: &mut Connection) -> StoreResult<()> {
+    let current: i64 = conn.pragma_query_value(None, "user_version", |row| row.get(0))?;
+    let supported = MIGRATIONS.len() as i64;
+    if current > supported {
+        return Err(StoreError::TooNew {
+            found: current,
+            supported,
+        });
+    }
+    for (index, sql) in MIGRATIONS.iter().enumerate().skip(current as usize) {
+        let tx = conn.transaction()?;
+        tx.execute_batch(sql)?;
+        tx.pragma_update(None, "user_version", index as i64 + 1)?;
+        tx.commit()?;
+        tracing::info!(version = index + 1, "database migrated");
+    }
+    Ok(())
+}
