@@ -14,13 +14,17 @@
 //! - `embedded`: the policies shipped in the binary.
 //! - `cli`: the `revops` command line.
 
+pub mod analytics;
 pub mod cli;
 pub mod config;
+pub mod cycle;
 pub mod embedded;
+pub mod guards;
 pub mod model;
 pub mod money;
 pub mod node;
 pub mod rng;
 pub mod runtime;
 pub mod scid;
+pub mod sim;
 pub mod store;

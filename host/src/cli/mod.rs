@@ -1,7 +1,9 @@
 //! The `revops` command line. Each subcommand lives in its own file; this one parses and
 //! dispatches, and turns errors into a one-line message and a non-zero exit code.
 
+mod chart;
 mod policy_check;
+mod simulate;
 
 use clap::{Args, Parser, Subcommand};
 use std::{path::PathBuf, process::ExitCode};
@@ -22,6 +24,36 @@ enum Command {
     /// Inspect and test policies.
     #[command(subcommand)]
     Policy(PolicyCommand),
+    /// Run fee policies on a simulated node and compare them (no lightningd needed).
+    Simulate(SimulateArgs),
+}
+
+#[derive(Args)]
+pub struct SimulateArgs {
+    /// A built-in scenario (default, mempool-spike, htlc-flood, mixed-market) or a .toml/.json file.
+    #[arg(long, default_value = "default")]
+    pub scenario: String,
+    /// Days to simulate (default: the scenario's).
+    #[arg(long)]
+    pub days: Option<u32>,
+    /// Number of channels (default: the scenario's; more are generated from the seed).
+    #[arg(long)]
+    pub channels: Option<usize>,
+    /// Random seed (default: the scenario's).
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// A policy to run: "KIND=PATH [KEY=VALUE ...]"; PATH may be embedded:NAME. Repeatable.
+    #[arg(long = "policy", value_name = "KIND=PATH")]
+    pub policies: Vec<String>,
+    /// Also run every shipped fee policy, side by side on the same scenario and seed.
+    #[arg(long)]
+    pub compare: bool,
+    /// Print the full reports as JSON.
+    #[arg(long)]
+    pub json: bool,
+    /// Write report.json and chart.svg into this directory.
+    #[arg(long)]
+    pub out: Option<PathBuf>,
 }
 
 #[derive(Subcommand)]
@@ -70,6 +102,7 @@ pub fn main() -> ExitCode {
     init_logging();
     let result = match cli.command {
         Command::Policy(PolicyCommand::Check(args)) => policy_check::run(&args),
+        Command::Simulate(args) => simulate::run(&args),
         Command::Policy(PolicyCommand::Shipped) => {
             policy_check::list_shipped();
             Ok(())

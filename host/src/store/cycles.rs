@@ -13,6 +13,8 @@ pub struct CycleRecord {
     pub policy: String,
     pub config_generation: u64,
     pub dry_run: bool,
+    /// The seed the policy was given: with the snapshot, enough to replay the decision.
+    pub seed: u64,
     pub applied: u32,
     pub clamped: u32,
     pub suppressed: u32,
@@ -45,8 +47,8 @@ impl Store {
         self.atomically(|tx| {
             tx.prepare_cached(
                 "INSERT INTO cycles (kind, started_at, duration_us, policy, config_generation,
-                     dry_run, applied, clamped, suppressed, unchanged, failed, error)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+                     dry_run, seed, applied, clamped, suppressed, unchanged, failed, error)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
             )?
             .execute(params![
                 cycle.kind,
@@ -55,6 +57,8 @@ impl Store {
                 cycle.policy,
                 to_sql_u64(cycle.config_generation),
                 cycle.dry_run,
+                // Stored as its bit pattern: SQLite has no u64.
+                cycle.seed as i64,
                 cycle.applied,
                 cycle.clamped,
                 cycle.suppressed,
@@ -89,8 +93,8 @@ impl Store {
     pub fn last_successful_cycle(&self, kind: &str) -> StoreResult<Option<(u64, CycleRecord)>> {
         self.conn
             .query_row(
-                "SELECT id, started_at, duration_us, policy, config_generation, dry_run, applied,
-                        clamped, suppressed, unchanged, failed
+                "SELECT id, started_at, duration_us, policy, config_generation, dry_run, seed,
+                        applied, clamped, suppressed, unchanged, failed
                  FROM cycles WHERE kind = ?1 AND error IS NULL ORDER BY id DESC LIMIT 1",
                 [kind],
                 |row| {
@@ -103,11 +107,12 @@ impl Store {
                             policy: row.get(3)?,
                             config_generation: row.get::<_, i64>(4)? as u64,
                             dry_run: row.get(5)?,
-                            applied: row.get(6)?,
-                            clamped: row.get(7)?,
-                            suppressed: row.get(8)?,
-                            unchanged: row.get(9)?,
-                            failed: row.get(10)?,
+                            seed: row.get::<_, i64>(6)? as u64,
+                            applied: row.get(7)?,
+                            clamped: row.get(8)?,
+                            suppressed: row.get(9)?,
+                            unchanged: row.get(10)?,
+                            failed: row.get(11)?,
                             error: None,
                         },
                     ))

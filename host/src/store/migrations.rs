@@ -42,6 +42,7 @@ const MIGRATIONS: &[&str] = &[
         reason    TEXT NOT NULL
     );
     CREATE INDEX fee_broadcasts_by_channel ON fee_broadcasts (scid, at);
+    CREATE INDEX fee_broadcasts_by_time ON fee_broadcasts (at);
     CREATE TABLE cycles (
         id                INTEGER PRIMARY KEY,
         kind              TEXT NOT NULL,
@@ -50,6 +51,7 @@ const MIGRATIONS: &[&str] = &[
         policy            TEXT NOT NULL,
         config_generation INTEGER NOT NULL,
         dry_run           INTEGER NOT NULL,
+        seed              INTEGER NOT NULL,
         applied           INTEGER NOT NULL,
         clamped           INTEGER NOT NULL,
         suppressed        INTEGER NOT NULL,

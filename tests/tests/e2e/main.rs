@@ -1,3 +1,4 @@
 //! End-to-end tests of the `revops` binary.
 
 mod policy_check;
+mod simulate;

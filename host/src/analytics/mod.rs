@@ -1,0 +1,6 @@
+//! Analytics the host computes from its own ledger, incrementally: never a full
+//! `listforwards` per cycle.
+
+mod flow;
+
+pub use flow::FlowTracker;

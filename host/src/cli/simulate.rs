@@ -1,0 +1,264 @@
+//! `revops simulate`: run fee policies through a scenario on the simulated node and compare.
+
+use super::{SimulateArgs, chart};
+use crate::{
+    embedded,
+    model::{PolicyKind, params_from_words},
+    runtime::{PolicySource, Sandbox, loader},
+    sim::{PolicyUnderTest, Scenario, SimReport, simulate},
+};
+use anyhow::{Context as _, anyhow, bail};
+use serde_json::json;
+use std::{
+    io::{IsTerminal, Write},
+    path::Path,
+    sync::atomic::{AtomicU64, Ordering},
+};
+
+pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
+    let mut scenario = load_scenario(&args.scenario)?;
+    if let Some(days) = args.days {
+        scenario.days = days;
+    }
+    if let Some(seed) = args.seed {
+        scenario.seed = seed;
+    }
+    scenario.validate()?;
+    let policies = policies_to_run(args)?;
+    let sandbox = Sandbox::new(None).context("starting the WASM sandbox")?;
+    let channel_count = scenario.channel_specs(args.channels).len();
+    let show_progress = !args.json && std::io::stderr().is_terminal();
+    if !args.json {
+        eprintln!(
+            "simulating {} on {:?}: {channel_count} channels, {} days, seed {}",
+            names(&policies),
+            scenario.name,
+            scenario.days,
+            scenario.seed
+        );
+    }
+
+    let done = AtomicU64::new(0);
+    let total =
+        policies.len() as u64 * u64::from(scenario.days) * 1440 / u64::from(scenario.cycle_minutes);
+    let reports: Vec<anyhow::Result<SimReport>> = std::thread::scope(|scope| {
+        let handles: Vec<_> = policies
+            .iter()
+            .map(|policy| {
+                let (scenario, sandbox, done) = (&scenario, &sandbox, &done);
+                scope.spawn(move || {
+                    let mut progress = |_, _| {
+                        let now = done.fetch_add(1, Ordering::Relaxed) + 1;
+                        if show_progress && now % 50 == 0 {
+                            draw_progress(now, total);
+                        }
+                    };
+                    simulate(scenario, args.channels, policy, sandbox, &mut progress)
+                        .map_err(anyhow::Error::from)
+                })
+            })
+            .collect();
+        handles
+            .into_iter()
+            .map(|h| {
+                h.join()
+                    .unwrap_or_else(|_| Err(anyhow!("a simulation thread panicked")))
+            })
+            .collect()
+    });
+    if show_progress {
+        eprint!("\r{:60}\r", "");
+    }
+    let reports: Vec<SimReport> = reports.into_iter().collect::<anyhow::Result<_>>()?;
+
+    if args.json {
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&json!({ "reports": reports }))?
+        );
+    } else {
+        print_table(&scenario, &reports);
+    }
+    if let Some(dir) = &args.out {
+        write_out(dir, &reports)?;
+        if !args.json {
+            eprintln!("wrote {0}/report.json and {0}/chart.svg", dir.display());
+        }
+    }
+    Ok(())
+}
+
+fn load_scenario(name_or_path: &str) -> anyhow::Result<Scenario> {
+    let path = Path::new(name_or_path);
+    if path.exists() {
+        return Ok(Scenario::from_file(path)?);
+    }
+    Ok(Scenario::builtin(name_or_path)?)
+}
+
+/// Which policies run: the `--policy` ones, the shipped baselines too with `--compare`, or
+/// just the default fee policy.
+fn policies_to_run(args: &SimulateArgs) -> anyhow::Result<Vec<PolicyUnderTest>> {
+    let mut policies = args
+        .policies
+        .iter()
+        .map(|spec| parse_policy(spec))
+        .collect::<anyhow::Result<Vec<_>>>()?;
+    if args.compare || policies.is_empty() {
+        let shipped = embedded::SHIPPED
+            .iter()
+            .filter(|p| p.kind == PolicyKind::Fee)
+            .filter(|p| args.compare || p.name == embedded::DEFAULT_FEE_POLICY);
+        for policy in shipped {
+            if !policies.iter().any(|p| p.label == policy.name) {
+                policies.push(embedded_policy(policy.name)?);
+            }
+        }
+    }
+    Ok(policies)
+}
+
+fn embedded_policy(name: &str) -> anyhow::Result<PolicyUnderTest> {
+    let policy = embedded::shipped(name)
+        .ok_or_else(|| anyhow!("no shipped policy named {name:?} (see `revops policy shipped`)"))?;
+    Ok(PolicyUnderTest {
+        label: name.to_owned(),
+        wasm: policy.wasm.to_vec(),
+        source: PolicySource::Embedded(name.to_owned()),
+        params: Default::default(),
+    })
+}
+
+/// `KIND=PATH [KEY=VALUE ...]`, e.g. `fee=my.wasm min-ppm=5` or `fee=embedded:static`.
+fn parse_policy(spec: &str) -> anyhow::Result<PolicyUnderTest> {
+    let mut words = spec.split_whitespace();
+    let head = words.next().ok_or_else(|| anyhow!("empty --policy"))?;
+    let (kind, path) = head
+        .split_once('=')
+        .ok_or_else(|| anyhow!("--policy {head:?}: expected KIND=PATH, e.g. fee=my_policy.wasm"))?;
+    let kind: PolicyKind = kind.parse()?;
+    if kind != PolicyKind::Fee {
+        bail!("--policy {kind}=…: the simulator runs fee policies only so far");
+    }
+    let params = params_from_words(words).map_err(|e| anyhow!(e))?;
+    let mut policy = match path.strip_prefix("embedded:") {
+        Some(name) => embedded_policy(name)?,
+        None => PolicyUnderTest {
+            label: Path::new(path)
+                .file_stem()
+                .map_or_else(|| path.to_owned(), |s| s.to_string_lossy().into_owned()),
+            wasm: loader::read_policy_file(Path::new(path))?,
+            source: PolicySource::File(path.into()),
+            params: Default::default(),
+        },
+    };
+    if !params.is_empty() {
+        let shown: Vec<String> = params.iter().map(|(k, v)| format!("{k}={v}")).collect();
+        policy.label = format!("{} ({})", policy.label, shown.join(" "));
+        policy.params = params;
+    }
+    Ok(policy)
+}
+
+fn names(policies: &[PolicyUnderTest]) -> String {
+    policies
+        .iter()
+        .map(|p| p.label.as_str())
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn draw_progress(done: u64, total: u64) {
+    let width = 40;
+    let filled = (done * width / total.max(1)) as usize;
+    eprint!(
+        "\r[{}{}] {:>3} %",
+        "#".repeat(filled),
+        " ".repeat(width as usize - filled),
+        done * 100 / total.max(1)
+    );
+    let _ = std::io::stderr().flush();
+}
+
+fn sat(msat: u64) -> String {
+    let sat = msat / 1000;
+    let digits = sat.to_string();
+    let mut out = String::new();
+    for (i, ch) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            out.push(',');
+        }
+        out.push(ch);
+    }
+    out
+}
+
+fn print_table(scenario: &Scenario, reports: &[SimReport]) {
+    let Some(first) = reports.first() else {
+        return;
+    };
+    println!(
+        "scenario {} — {} channels, {} days, seed {}",
+        scenario.name, first.channels, scenario.days, scenario.seed
+    );
+    println!();
+    println!(
+        "{:<28} {:>12} {:>9} {:>12} {:>9} {:>8} {:>9} {:>10} {:>8} {:>9}",
+        "policy",
+        "revenue sat",
+        "costs sat",
+        "net sat",
+        "forwards",
+        "failed",
+        "bcast/ch/d",
+        "suppressed",
+        "clamped",
+        "avg local"
+    );
+    for r in reports {
+        println!(
+            "{:<28} {:>12} {:>9} {:>12} {:>9} {:>8} {:>9.2} {:>10} {:>8} {:>9.2}",
+            truncate(&r.policy, 28),
+            sat(r.revenue_msat),
+            sat(r.costs_msat),
+            sat(r.net_msat.max(0) as u64),
+            r.forwards_settled,
+            r.forwards_failed_local,
+            r.broadcasts_per_channel_day,
+            r.verdicts.suppressed,
+            r.verdicts.clamped,
+            r.final_local_share_mean
+        );
+    }
+    println!();
+    println!(
+        "failed = forwards we could not make (no liquidity or no free HTLC slot on our side);"
+    );
+    println!(
+        "bcast/ch/d = fee broadcasts per channel per day; avg local = mean local share at the end."
+    );
+    println!("Costs are zero: rebalancing is not simulated yet.");
+    for r in reports.iter().filter(|r| r.policy_errors > 0) {
+        println!(
+            "warning: {} failed to decide in {} cycles",
+            r.policy, r.policy_errors
+        );
+    }
+}
+
+fn truncate(text: &str, width: usize) -> String {
+    if text.chars().count() <= width {
+        return text.to_owned();
+    }
+    let mut cut: String = text.chars().take(width - 1).collect();
+    cut.push('…');
+    cut
+}
+
+fn write_out(dir: &Path, reports: &[SimReport]) -> anyhow::Result<()> {
+    std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let json = serde_json::to_string_pretty(&json!({ "reports": reports }))?;
+    std::fs::write(dir.join("report.json"), json)?;
+    std::fs::write(dir.join("chart.svg"), chart::render(reports))?;
+    Ok(())
+}

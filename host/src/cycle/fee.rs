@@ -1,0 +1,295 @@
+//! The fee cycle.
+
+use super::{CycleDeps, CycleError, gather};
+use crate::{
+    config::ConfigSnapshot,
+    guards::fee::{ChannelFacts, FeeVerdict, judge},
+    model::{CallContext, FeeProposal, FeerateSample, PolicyKind},
+    node::SetChannelFee,
+    store::{BroadcastEntry, CycleRecord, DecisionRecord, IntentStatus},
+};
+use serde::Serialize;
+use std::{collections::HashMap, time::Instant};
+
+const DAY_SECS: u64 = 86_400;
+
+/// What happened to one proposal.
+#[derive(Clone, Debug, Serialize)]
+pub struct FeeOutcome {
+    pub proposal: FeeProposal,
+    #[serde(flatten)]
+    pub verdict: FeeVerdict,
+    /// For applied verdicts outside dry-run: the `setchannel` error, if it failed.
+    pub error: Option<String>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct VerdictCounts {
+    pub applied: u32,
+    pub clamped: u32,
+    pub suppressed: u32,
+    pub unchanged: u32,
+    pub failed: u32,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct FeeCycleReport {
+    pub cycle_id: u64,
+    pub started_at: u64,
+    pub policy: String,
+    pub config_generation: u64,
+    pub dry_run: bool,
+    pub channels: usize,
+    pub counts: VerdictCounts,
+    /// Fee records repaired from the chain (price truth).
+    pub repaired: usize,
+    /// Why the policy produced no decision (the cycle then changed nothing).
+    pub policy_error: Option<String>,
+    pub fuel_used: u64,
+    pub duration_us: u64,
+    pub outcomes: Vec<FeeOutcome>,
+}
+
+/// One fee cycle with the policy in registry slot `slot`, under `config`. `seed` is the only
+/// randomness the policy gets; `force_dry_run` previews without touching the node.
+pub fn run_fee_cycle(
+    deps: &mut CycleDeps<'_>,
+    config: &ConfigSnapshot,
+    slot: &str,
+    seed: u64,
+    force_dry_run: bool,
+) -> Result<FeeCycleReport, CycleError> {
+    let started = Instant::now();
+    let dry_run = force_dry_run || config.dry_run;
+    let now = deps.node.now_secs();
+    let info = deps.node.info()?;
+    let channels = deps.node.channels()?;
+    let opening = deps.node.opening_feerate_perkb()?;
+    deps.store.record_feerate(FeerateSample {
+        at_secs: now,
+        opening_perkb: opening,
+    })?;
+    deps.store
+        .prune_feerates(now.saturating_sub(2 * super::FEERATE_HISTORY_SECS))?;
+    let feerates = deps
+        .store
+        .feerates_since(now.saturating_sub(super::FEERATE_HISTORY_SECS))?;
+    let gathered = gather::gather(
+        &channels,
+        info.blockheight,
+        now,
+        deps.store,
+        deps.flows,
+        feerates,
+    )?;
+
+    let state = deps.store.policy_state(PolicyKind::Fee, slot)?;
+    let previous = deps.store.last_successful_cycle(PolicyKind::Fee.as_str())?;
+    let ctx = CallContext {
+        now_secs: now,
+        previous_call_secs: previous.map(|(_, cycle)| cycle.started_at),
+        seed,
+        state,
+    };
+    let policy_label = deps
+        .registry
+        .active(PolicyKind::Fee, slot)
+        .map(|p| p.label())
+        .unwrap_or_else(|e| e.to_string());
+    let mut report = FeeCycleReport {
+        cycle_id: 0,
+        started_at: now,
+        policy: policy_label,
+        config_generation: config.generation,
+        dry_run,
+        channels: gathered.snapshot.channels.len(),
+        counts: VerdictCounts::default(),
+        repaired: gathered.repaired,
+        policy_error: None,
+        fuel_used: 0,
+        duration_us: 0,
+        outcomes: Vec::new(),
+    };
+
+    match deps.registry.propose_fees(slot, &ctx, &gathered.snapshot) {
+        Ok(called) => {
+            report.fuel_used = called.fuel_used;
+            deps.store
+                .save_policy_state(PolicyKind::Fee, slot, &called.value.state)?;
+            let broadcasts = deps
+                .store
+                .broadcast_counts_since(now.saturating_sub(DAY_SECS))?;
+            let index_of: HashMap<_, _> = gathered
+                .snapshot
+                .channels
+                .iter()
+                .enumerate()
+                .map(|(index, c)| (c.id, index))
+                .collect();
+            for proposal in called.value.proposals {
+                let index = index_of[&proposal.channel]; // validated: proposals name snapshot channels
+                let channel = &gathered.snapshot.channels[index];
+                let facts = ChannelFacts {
+                    chain_ppm: channel.fee_ppm,
+                    chain_base: channel.fee_base,
+                    record: &gathered.records[index],
+                    broadcasts_last_day: broadcasts.get(&channel.id).copied().unwrap_or(0),
+                    probe_active: channel.probe_active,
+                    bounds: config.fee.bounds_for(channel.id, &gathered.peer_ids[index]),
+                };
+                let verdict = judge(&proposal, &facts, &config.fee, now);
+                let error = if dry_run {
+                    None
+                } else {
+                    execute(deps, &proposal, &verdict, now)?
+                };
+                report.outcomes.push(FeeOutcome {
+                    proposal,
+                    verdict,
+                    error,
+                });
+            }
+        }
+        Err(error) => {
+            tracing::warn!(slot, %error, "fee policy produced no decision; no fee changes this cycle");
+            report.policy_error = Some(error.to_string());
+        }
+    }
+    report.counts = count(&report.outcomes);
+    report.duration_us = started.elapsed().as_micros() as u64;
+    report.cycle_id = record(deps, &report, seed)?;
+    tracing::info!(
+        cycle = report.cycle_id,
+        policy = report.policy,
+        applied = report.counts.applied,
+        clamped = report.counts.clamped,
+        suppressed = report.counts.suppressed,
+        unchanged = report.counts.unchanged,
+        failed = report.counts.failed,
+        dry_run,
+        "fee cycle done"
+    );
+    Ok(report)
+}
+
+/// Performs an applied verdict: intent first, then `setchannel`, then the outcome.
+fn execute(
+    deps: &mut CycleDeps<'_>,
+    proposal: &FeeProposal,
+    verdict: &FeeVerdict,
+    now: u64,
+) -> Result<Option<String>, CycleError> {
+    let FeeVerdict::Apply {
+        fee_ppm, fee_base, ..
+    } = verdict
+    else {
+        return Ok(None);
+    };
+    let request = SetChannelFee {
+        channel: proposal.channel,
+        fee_base: *fee_base,
+        fee_ppm: *fee_ppm,
+    };
+    let payload = serde_json::to_string(&request).expect("plain struct serializes");
+    let subject = proposal.channel.to_string();
+    let intent = deps
+        .store
+        .begin_intent("setchannel", &subject, &payload, now)?;
+    match deps.node.set_channel_fee(&request) {
+        Ok(()) => {
+            deps.store
+                .settle_intent(intent, IntentStatus::Done, "ok", now)?;
+            deps.store.record_broadcast(&BroadcastEntry {
+                channel: proposal.channel,
+                at: now,
+                fee_ppm: *fee_ppm,
+                fee_base: *fee_base,
+                mode: proposal.mode,
+                reason: proposal.reason.clone(),
+            })?;
+            tracing::info!(channel = %proposal.channel, fee_ppm = %fee_ppm, fee_base = %fee_base, mode = proposal.mode.as_str(), "fee broadcast");
+            Ok(None)
+        }
+        Err(error) => {
+            let message = error.to_string();
+            deps.store
+                .settle_intent(intent, IntentStatus::Failed, &message, now)?;
+            tracing::warn!(channel = %proposal.channel, %error, "setchannel failed");
+            Ok(Some(message))
+        }
+    }
+}
+
+fn count(outcomes: &[FeeOutcome]) -> VerdictCounts {
+    let mut counts = VerdictCounts::default();
+    for outcome in outcomes {
+        if outcome.error.is_some() {
+            counts.failed += 1;
+            continue;
+        }
+        match outcome.verdict.label() {
+            "applied" => counts.applied += 1,
+            "clamped" => counts.clamped += 1,
+            "suppressed" => counts.suppressed += 1,
+            _ => counts.unchanged += 1,
+        }
+    }
+    counts
+}
+
+fn record(deps: &mut CycleDeps<'_>, report: &FeeCycleReport, seed: u64) -> Result<u64, CycleError> {
+    let decisions: Vec<DecisionRecord> = report
+        .outcomes
+        .iter()
+        .filter(|o| o.verdict != FeeVerdict::Unchanged)
+        .map(|o| {
+            let (final_ppm, final_base_msat, reason) = match &o.verdict {
+                FeeVerdict::Apply {
+                    fee_ppm,
+                    fee_base,
+                    adjustments,
+                } => (
+                    Some(fee_ppm.ppm()),
+                    Some(fee_base.msat()),
+                    match (&o.error, adjustments.is_empty()) {
+                        (Some(error), _) => format!("setchannel failed: {error}"),
+                        (None, true) => o.proposal.reason.clone(),
+                        (None, false) => adjustments.join("; "),
+                    },
+                ),
+                FeeVerdict::Suppress { reason } => (None, None, reason.clone()),
+                FeeVerdict::Unchanged => unreachable!("filtered out above"),
+            };
+            DecisionRecord {
+                channel: o.proposal.channel,
+                proposed_ppm: o.proposal.fee_ppm.ppm(),
+                proposed_base_msat: o.proposal.fee_base.msat(),
+                final_ppm,
+                final_base_msat,
+                mode: o.proposal.mode.as_str().to_owned(),
+                verdict: if o.error.is_some() {
+                    "failed"
+                } else {
+                    o.verdict.label()
+                },
+                reason,
+            }
+        })
+        .collect();
+    let cycle = CycleRecord {
+        kind: PolicyKind::Fee.as_str().to_owned(),
+        started_at: report.started_at,
+        duration_us: report.duration_us,
+        policy: report.policy.clone(),
+        config_generation: report.config_generation,
+        dry_run: report.dry_run,
+        seed,
+        applied: report.counts.applied,
+        clamped: report.counts.clamped,
+        suppressed: report.counts.suppressed,
+        unchanged: report.counts.unchanged,
+        failed: report.counts.failed,
+        error: report.policy_error.clone(),
+    };
+    Ok(deps.store.record_cycle(&cycle, &decisions)?)
+}

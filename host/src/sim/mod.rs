@@ -1,0 +1,14 @@
+//! The simulator: a simulated node (`SimNetwork`, implementing `Node`) driven through the very
+//! same decision cycle production runs, over simulated time. Deterministic from the scenario's
+//! seed. Used by `revops simulate` to compare policies before trusting one with real channels.
+
+mod market;
+mod network;
+mod report;
+mod run;
+pub mod scenario;
+
+pub use network::{MarketStats, SimNetwork};
+pub use report::{ChannelSummary, Series, SimReport, TrackedChannel};
+pub use run::{PolicyUnderTest, SimError, simulate};
+pub use scenario::{Scenario, ScenarioError};

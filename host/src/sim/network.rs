@@ -1,0 +1,572 @@
+//! A simulated routing node and the market around it, implementing `Node`.
+//!
+//! Payments that would leave through a channel arrive as a Poisson process scaled by the
+//! channel's demand weight; each one routes through us only if our fee beats the competing
+//! routes often enough (`share = 1 / (1 + (fee / competitor)^k)`), enters through a channel
+//! picked by inbound weight, needs liquidity and a free HTLC slot on both sides, is held for a
+//! while (so slots fill) and then settles or fails downstream.
+//!
+//! Every channel has its own random stream, and a payment always consumes the same draws
+//! whether it routes or not, so two policies on the same scenario and seed face the very same
+//! stream of senders ("common random numbers"): differences in outcome are the policies'.
+
+use super::{
+    market::{Candidate, poisson},
+    scenario::{ChannelSpec, Event, Scenario},
+};
+use crate::{
+    money::{Msat, Ppm},
+    node::{
+        Forward, ForwardStatus, Funds, Node, NodeChannel, NodeError, NodeHtlc, NodeInfo,
+        STATE_NORMAL, SetChannelFee,
+    },
+    rng::SplitMix64,
+    scid::ShortChannelId,
+};
+use serde::Serialize;
+use std::{
+    cell::Cell,
+    cmp::Reverse,
+    collections::{BinaryHeap, HashMap, VecDeque},
+};
+
+const DAY_SECS: u64 = 86_400;
+const BLOCK_SECS: u64 = 600;
+const START_HEIGHT: u32 = 900_000;
+const PICK_ATTEMPTS: u32 = 8;
+
+struct SimChannel {
+    id: ShortChannelId,
+    peer_id: String,
+    capacity: u64,
+    /// Spendable by us / by the peer, HTLCs in flight excluded (msat).
+    local: u64,
+    remote: u64,
+    reserve: u64,
+    fee_ppm: u32,
+    fee_base: u32,
+    spec: ChannelSpec,
+    funding_height: u32,
+    htlcs: Vec<(u64, NodeHtlc)>,
+    rng: SplitMix64,
+}
+
+struct InFlight {
+    out: usize,
+    inc: usize,
+    amount: u64,
+    fee: u64,
+    created_index: u64,
+    received_ms: u64,
+    fails: bool,
+}
+
+/// Running totals of the market, for the report.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct MarketStats {
+    pub fees_earned: Msat,
+    pub forwards_settled: u64,
+    pub forwards_failed_downstream: u64,
+    /// Forwards we could not make: no liquidity or no free slot on our side.
+    pub forwards_failed_local: u64,
+    /// Senders who took a cheaper route.
+    pub lost_to_competitors: u64,
+    /// Senders who had no way in (no inbound liquidity anywhere).
+    pub lost_no_inbound: u64,
+    pub fee_updates: u64,
+}
+
+pub struct SimNetwork {
+    scenario: Scenario,
+    now_ms: u64,
+    channels: Vec<SimChannel>,
+    in_cumulative: Vec<f64>,
+    pending: BinaryHeap<Reverse<(u64, u64)>>,
+    in_flight: HashMap<u64, InFlight>,
+    next_serial: u64,
+    log: VecDeque<Forward>,
+    /// `updated_index` of `log[0]`.
+    log_start: u64,
+    next_created: u64,
+    /// The consumer asked from here on: older log entries can go.
+    acknowledged: Cell<u64>,
+    flood_rng: SplitMix64,
+    stats: MarketStats,
+}
+
+impl SimNetwork {
+    pub fn new(scenario: &Scenario, channel_count: Option<usize>) -> Self {
+        let mut seeds = SplitMix64::new(scenario.seed);
+        let channels: Vec<SimChannel> = scenario
+            .channel_specs(channel_count)
+            .into_iter()
+            .enumerate()
+            .map(|(index, spec)| new_channel(index, spec, seeds.fork()))
+            .collect();
+        let mut total = 0.0;
+        let in_cumulative = channels
+            .iter()
+            .map(|c| {
+                total += c.spec.in_weight;
+                total
+            })
+            .collect();
+        Self {
+            scenario: scenario.clone(),
+            now_ms: scenario.start * 1000,
+            channels,
+            in_cumulative,
+            pending: BinaryHeap::new(),
+            in_flight: HashMap::new(),
+            next_serial: 0,
+            log: VecDeque::new(),
+            log_start: 1,
+            next_created: 1,
+            acknowledged: Cell::new(0),
+            flood_rng: seeds.fork(),
+            stats: MarketStats::default(),
+        }
+    }
+
+    pub fn stats(&self) -> &MarketStats {
+        &self.stats
+    }
+
+    pub fn channel_ids(&self) -> Vec<ShortChannelId> {
+        self.channels.iter().map(|c| c.id).collect()
+    }
+
+    pub fn labels(&self) -> Vec<String> {
+        self.channels.iter().map(|c| c.spec.label.clone()).collect()
+    }
+
+    /// Our share of each channel's capacity (in-flight HTLCs count as still ours).
+    pub fn local_shares(&self) -> Vec<f64> {
+        self.channels
+            .iter()
+            .map(|c| {
+                let in_flight: u64 = c
+                    .htlcs
+                    .iter()
+                    .filter(|(_, h)| h.outgoing)
+                    .map(|(_, h)| h.amount.msat())
+                    .sum();
+                (c.local + in_flight) as f64 / c.capacity as f64
+            })
+            .collect()
+    }
+
+    pub fn fees_ppm(&self) -> Vec<u32> {
+        self.channels.iter().map(|c| c.fee_ppm).collect()
+    }
+
+    /// Runs the market from now until `end_secs`.
+    pub fn advance_to(&mut self, end_secs: u64) {
+        let end_ms = end_secs * 1000;
+        if end_ms <= self.now_ms {
+            return;
+        }
+        self.trim_log();
+        let mut candidates = self.draw_candidates(end_ms);
+        self.add_floods(end_ms, &mut candidates);
+        candidates.sort_by_key(|c| (c.at_ms, c.channel, c.serial_hint));
+        for candidate in candidates {
+            self.resolve_until(candidate.at_ms);
+            self.now_ms = candidate.at_ms;
+            self.route(&candidate);
+        }
+        self.resolve_until(end_ms);
+        self.now_ms = end_ms;
+    }
+
+    fn demand_multiplier(&self, channel: usize, at_secs: u64) -> f64 {
+        self.scenario
+            .events
+            .iter()
+            .filter_map(|event| match event {
+                Event::DemandShift {
+                    channel: c,
+                    start_day,
+                    days,
+                    multiplier,
+                } if *c == channel => {
+                    let start = self.day_offset(*start_day);
+                    let end = start + (days * DAY_SECS as f64) as u64;
+                    (start..end).contains(&at_secs).then_some(*multiplier)
+                }
+                _ => None,
+            })
+            .product()
+    }
+
+    fn day_offset(&self, day: f64) -> u64 {
+        self.scenario.start + (day * DAY_SECS as f64) as u64
+    }
+
+    fn draw_candidates(&mut self, end_ms: u64) -> Vec<Candidate> {
+        let market = self.scenario.market.clone();
+        let span_ms = end_ms - self.now_ms;
+        let mut candidates = Vec::new();
+        for index in 0..self.channels.len() {
+            let multiplier = self.demand_multiplier(index, self.now_ms / 1000);
+            let channel = &mut self.channels[index];
+            let rate = market.payments_per_channel_day
+                * channel.spec.out_weight
+                * multiplier
+                * span_ms as f64
+                / (DAY_SECS * 1000) as f64;
+            let count = poisson(rate, &mut channel.rng);
+            for serial_hint in 0..count {
+                candidates.push(Candidate::draw(
+                    index,
+                    serial_hint,
+                    self.now_ms,
+                    span_ms,
+                    &market,
+                    &mut channel.rng,
+                ));
+            }
+        }
+        candidates
+    }
+
+    fn add_floods(&mut self, end_ms: u64, candidates: &mut Vec<Candidate>) {
+        for event in &self.scenario.events {
+            let Event::HtlcFlood {
+                channel,
+                start_day,
+                hours,
+                count,
+                amount_sat,
+            } = event
+            else {
+                continue;
+            };
+            let start_ms = self.day_offset(*start_day) * 1000;
+            if !(self.now_ms..end_ms).contains(&start_ms) {
+                continue;
+            }
+            for serial_hint in 0..*count {
+                candidates.push(Candidate::flood(
+                    *channel,
+                    u64::from(serial_hint),
+                    start_ms,
+                    amount_sat * 1000,
+                    (hours * 3_600_000.0) as u64,
+                    self.flood_rng.unit(),
+                ));
+            }
+        }
+    }
+
+    /// One sender's attempt to pay through channel `candidate.channel`.
+    fn route(&mut self, candidate: &Candidate) {
+        let k = self.scenario.market.elasticity;
+        let out = candidate.channel;
+        let channel = &self.channels[out];
+        let fee = u64::from(channel.fee_base)
+            + Ppm::new(channel.fee_ppm)
+                .fee_on(Msat::new(candidate.amount))
+                .msat();
+        if !candidate.forced {
+            let effective_ppm = fee as f64 * 1e6 / candidate.amount as f64;
+            let share =
+                1.0 / (1.0 + (effective_ppm / f64::from(channel.spec.competitor_ppm)).powf(k));
+            if candidate.accept_draw >= share {
+                self.stats.lost_to_competitors += 1;
+                return;
+            }
+        }
+        let Some(inc) = self.pick_incoming(candidate.pick_draw, out, candidate.amount + fee) else {
+            self.stats.lost_no_inbound += 1;
+            return;
+        };
+        let channel = &self.channels[out];
+        let slots_full = channel.htlcs.len() >= usize::from(channel.spec.max_accepted_htlcs);
+        if channel.local < candidate.amount + channel.reserve || slots_full {
+            self.fail_locally(inc, out, candidate.amount, fee);
+            return;
+        }
+        self.add_htlc(inc, out, candidate, fee);
+    }
+
+    fn pick_incoming(&self, draw: f64, out: usize, needed: u64) -> Option<usize> {
+        let total = *self.in_cumulative.last()?;
+        if total <= 0.0 {
+            return None;
+        }
+        (0..PICK_ATTEMPTS).find_map(|attempt| {
+            let u = (draw + f64::from(attempt) * 0.618_033_988_75).fract() * total;
+            let index = self
+                .in_cumulative
+                .partition_point(|&c| c <= u)
+                .min(self.channels.len() - 1);
+            let channel = &self.channels[index];
+            let usable = index != out
+                && channel.remote >= needed + channel.reserve
+                && channel.htlcs.len() < usize::from(channel.spec.max_accepted_htlcs);
+            usable.then_some(index)
+        })
+    }
+
+    fn fail_locally(&mut self, inc: usize, out: usize, amount: u64, fee: u64) {
+        self.stats.forwards_failed_local += 1;
+        let created_index = self.next_created;
+        self.next_created += 1;
+        let forward = Forward {
+            created_index,
+            updated_index: 0,
+            in_channel: self.channels[inc].id,
+            out_channel: Some(self.channels[out].id),
+            in_amount: Msat::new(amount + fee),
+            out_amount: None,
+            fee: None,
+            status: ForwardStatus::LocalFailed,
+            received_ms: self.now_ms,
+            resolved_ms: Some(self.now_ms),
+        };
+        self.push_log(forward);
+    }
+
+    fn add_htlc(&mut self, inc: usize, out: usize, candidate: &Candidate, fee: u64) {
+        let serial = self.next_serial;
+        self.next_serial += 1;
+        let amount = candidate.amount;
+        self.channels[out].local -= amount;
+        self.channels[out].htlcs.push((
+            serial,
+            NodeHtlc {
+                outgoing: true,
+                amount: Msat::new(amount),
+            },
+        ));
+        self.channels[inc].remote -= amount + fee;
+        self.channels[inc].htlcs.push((
+            serial,
+            NodeHtlc {
+                outgoing: false,
+                amount: Msat::new(amount + fee),
+            },
+        ));
+        let created_index = self.next_created;
+        self.next_created += 1;
+        let fails =
+            candidate.forced || candidate.fail_draw < self.scenario.market.downstream_fail_rate;
+        self.in_flight.insert(
+            serial,
+            InFlight {
+                out,
+                inc,
+                amount,
+                fee,
+                created_index,
+                received_ms: self.now_ms,
+                fails,
+            },
+        );
+        self.pending
+            .push(Reverse((self.now_ms + candidate.hold_ms, serial)));
+        let forward = self.forward_record(serial, ForwardStatus::Offered, None);
+        self.push_log(forward);
+    }
+
+    fn resolve_until(&mut self, until_ms: u64) {
+        while let Some(&Reverse((at_ms, serial))) = self.pending.peek() {
+            if at_ms > until_ms {
+                break;
+            }
+            self.pending.pop();
+            self.now_ms = self.now_ms.max(at_ms);
+            self.resolve(serial, at_ms);
+        }
+    }
+
+    fn resolve(&mut self, serial: u64, at_ms: u64) {
+        let flight = &self.in_flight[&serial];
+        let (out, inc, amount, fee, fails) = (
+            flight.out,
+            flight.inc,
+            flight.amount,
+            flight.fee,
+            flight.fails,
+        );
+        for index in [out, inc] {
+            self.channels[index].htlcs.retain(|(s, _)| *s != serial);
+        }
+        let status = if fails {
+            self.channels[out].local += amount;
+            self.channels[inc].remote += amount + fee;
+            self.stats.forwards_failed_downstream += 1;
+            ForwardStatus::Failed
+        } else {
+            self.channels[out].remote += amount;
+            self.channels[inc].local += amount + fee;
+            self.stats.forwards_settled += 1;
+            self.stats.fees_earned = Msat::new(self.stats.fees_earned.msat() + fee);
+            ForwardStatus::Settled
+        };
+        let forward = self.forward_record(serial, status, Some(at_ms));
+        self.in_flight.remove(&serial);
+        self.push_log(forward);
+    }
+
+    fn forward_record(
+        &self,
+        serial: u64,
+        status: ForwardStatus,
+        resolved_ms: Option<u64>,
+    ) -> Forward {
+        let flight = &self.in_flight[&serial];
+        Forward {
+            created_index: flight.created_index,
+            updated_index: 0,
+            in_channel: self.channels[flight.inc].id,
+            out_channel: Some(self.channels[flight.out].id),
+            in_amount: Msat::new(flight.amount + flight.fee),
+            out_amount: Some(Msat::new(flight.amount)),
+            fee: Some(Msat::new(flight.fee)),
+            status,
+            received_ms: flight.received_ms,
+            resolved_ms,
+        }
+    }
+
+    fn push_log(&mut self, mut forward: Forward) {
+        forward.updated_index = self.log_start + self.log.len() as u64;
+        self.log.push_back(forward);
+    }
+
+    fn trim_log(&mut self) {
+        while self.log_start < self.acknowledged.get() && !self.log.is_empty() {
+            self.log.pop_front();
+            self.log_start += 1;
+        }
+    }
+
+    fn feerate_at(&self, at_secs: u64) -> u32 {
+        let f = &self.scenario.feerate;
+        let phase = (at_secs % DAY_SECS) as f64 / DAY_SECS as f64;
+        let daily = 1.0 + f.daily_swing * (phase * std::f64::consts::TAU).sin();
+        // Noise keyed on the time, so a reading does not depend on how often it is taken.
+        let mut rng = SplitMix64::new(self.scenario.seed ^ at_secs.rotate_left(17));
+        let noise = 1.0 + f.noise * (2.0 * rng.unit() - 1.0);
+        let spike: f64 = self
+            .scenario
+            .events
+            .iter()
+            .filter_map(|event| match event {
+                Event::MempoolSpike {
+                    start_day,
+                    hours,
+                    multiplier,
+                } => {
+                    let start = self.day_offset(*start_day);
+                    let end = start + (hours * 3600.0) as u64;
+                    (start..end).contains(&at_secs).then_some(*multiplier)
+                }
+                _ => None,
+            })
+            .product();
+        (f64::from(f.base_perkb) * daily * noise * spike).max(253.0) as u32
+    }
+}
+
+fn new_channel(index: usize, spec: ChannelSpec, rng: SplitMix64) -> SimChannel {
+    let capacity = spec.capacity_sat * 1000;
+    let local = (capacity as f64 * spec.local_share) as u64;
+    let age_blocks = u64::from(spec.age_days) * DAY_SECS / BLOCK_SECS;
+    SimChannel {
+        id: ShortChannelId::new(800_000 + index as u64 / 4000, index as u64 % 4000 + 1, 0)
+            .expect("in range"),
+        peer_id: format!("02{:064x}", 0x5151_0000u64 + index as u64),
+        capacity,
+        local,
+        remote: capacity - local,
+        reserve: capacity / 100,
+        fee_ppm: spec.fee_ppm,
+        fee_base: spec.base_msat,
+        funding_height: START_HEIGHT.saturating_sub(age_blocks as u32),
+        htlcs: Vec::new(),
+        spec,
+        rng,
+    }
+}
+
+impl Node for SimNetwork {
+    fn info(&self) -> Result<NodeInfo, NodeError> {
+        let elapsed = self.now_ms / 1000 - self.scenario.start;
+        Ok(NodeInfo {
+            id: format!("03{:064x}", 0x0515u64),
+            alias: format!("sim-{}", self.scenario.name),
+            blockheight: START_HEIGHT + (elapsed / BLOCK_SECS) as u32,
+        })
+    }
+
+    fn channels(&self) -> Result<Vec<NodeChannel>, NodeError> {
+        Ok(self
+            .channels
+            .iter()
+            .map(|c| NodeChannel {
+                peer_id: c.peer_id.clone(),
+                peer_connected: true,
+                state: STATE_NORMAL.to_owned(),
+                short_channel_id: Some(c.id),
+                opener: c.spec.opener,
+                total: Msat::new(c.capacity),
+                to_us: Msat::new(c.local),
+                fee_base: Msat::new(u64::from(c.fee_base)),
+                fee_ppm: Ppm::new(c.fee_ppm),
+                htlc_min: Msat::new(1),
+                htlc_max: Msat::new(c.capacity - c.reserve),
+                max_accepted_htlcs: c.spec.max_accepted_htlcs,
+                htlcs: c.htlcs.iter().map(|(_, h)| h.clone()).collect(),
+                funding_height: Some(c.funding_height),
+            })
+            .collect())
+    }
+
+    fn forwards_updated_since(&self, start: u64, limit: u32) -> Result<Vec<Forward>, NodeError> {
+        self.acknowledged.set(self.acknowledged.get().max(start));
+        let skip = start.saturating_sub(self.log_start) as usize;
+        Ok(self
+            .log
+            .iter()
+            .skip(skip)
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+
+    fn opening_feerate_perkb(&self) -> Result<u32, NodeError> {
+        Ok(self.feerate_at(self.now_ms / 1000))
+    }
+
+    fn funds(&self) -> Result<Funds, NodeError> {
+        Ok(Funds {
+            onchain_confirmed: Msat::new(100_000_000_000),
+            channels_local: Msat::new(self.channels.iter().map(|c| c.local).sum()),
+        })
+    }
+
+    fn set_channel_fee(&mut self, request: &SetChannelFee) -> Result<(), NodeError> {
+        let channel = self
+            .channels
+            .iter_mut()
+            .find(|c| c.id == request.channel)
+            .ok_or_else(|| NodeError::Rpc {
+                code: -32602,
+                message: format!(
+                    "id: Short channel id not found: invalid token '\"{}\"'",
+                    request.channel
+                ),
+            })?;
+        channel.fee_ppm = request.fee_ppm.ppm();
+        channel.fee_base = u32::try_from(request.fee_base.msat()).unwrap_or(u32::MAX);
+        self.stats.fee_updates += 1;
+        Ok(())
+    }
+
+    fn now_secs(&self) -> u64 {
+        self.now_ms / 1000
+    }
+}

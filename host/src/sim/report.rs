@@ -1,0 +1,66 @@
+//! What a simulation run produced. Everything here is a pure function of scenario, seed and
+//! policy: no wall-clock times, so the JSON of two runs with the same seed is identical.
+
+use crate::{cycle::VerdictCounts, scid::ShortChannelId};
+use serde::Serialize;
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct SimReport {
+    pub policy: String,
+    pub scenario: String,
+    pub seed: u64,
+    pub days: u32,
+    pub channels: usize,
+    pub cycles: u64,
+    pub revenue_msat: u64,
+    /// Rebalancing and on-chain costs; this simulator does not rebalance yet, so zero.
+    pub costs_msat: u64,
+    pub net_msat: i64,
+    pub forwards_settled: u64,
+    pub forwards_failed_local: u64,
+    pub forwards_failed_downstream: u64,
+    pub lost_to_competitors: u64,
+    pub lost_no_inbound: u64,
+    pub fee_broadcasts: u64,
+    pub broadcasts_per_channel_day: f64,
+    pub verdicts: VerdictCounts,
+    /// Cycles in which the policy produced no decision (trap, refusal, bad output).
+    pub policy_errors: u64,
+    pub final_local_share_mean: f64,
+    /// Channels with less than 10 % of their capacity on our side at the end.
+    pub depleted_channels: usize,
+    /// Channels with more than 90 % on our side at the end.
+    pub full_channels: usize,
+    pub channel_details: Vec<ChannelSummary>,
+    pub series: Series,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct ChannelSummary {
+    pub channel: ShortChannelId,
+    pub label: String,
+    pub final_fee_ppm: u32,
+    pub final_local_share: f64,
+    pub broadcasts: u32,
+}
+
+/// Sampled over the run, for charts.
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct Series {
+    pub at_secs: Vec<u64>,
+    pub cumulative_revenue_msat: Vec<u64>,
+    pub tracked: Vec<TrackedChannel>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct TrackedChannel {
+    pub channel: ShortChannelId,
+    pub label: String,
+    pub fee_ppm: Vec<u32>,
+    pub local_share: Vec<f64>,
+}
+
+/// Rounds a ratio for reports (4 decimals are plenty, and keep JSON readable).
+pub(super) fn round4(value: f64) -> f64 {
+    (value * 10_000.0).round() / 10_000.0
+}

@@ -1,0 +1,213 @@
+//! Runs one fee policy through a scenario: the real cycle, a simulated node, simulated time.
+
+use super::{
+    network::SimNetwork,
+    report::{ChannelSummary, Series, SimReport, TrackedChannel, round4},
+    scenario::Scenario,
+};
+use crate::{
+    analytics::FlowTracker,
+    config::ConfigSnapshot,
+    cycle::{CycleDeps, CycleError, VerdictCounts, ingest_forwards, run_fee_cycle},
+    model::PolicyKind,
+    rng::SplitMix64,
+    runtime::{Canary, LoadError, PolicySource, Registry, RuntimeLimits, Sandbox},
+    store::{Durability, Store, StoreError},
+};
+use serde_json::Value;
+use std::{collections::BTreeMap, sync::Arc};
+
+const SLOT: &str = "simulated";
+/// Channels whose fee and balance are charted.
+const TRACKED_CHANNELS: usize = 4;
+/// At most this many points per series.
+const SERIES_POINTS: u64 = 400;
+
+/// A fee policy to simulate.
+pub struct PolicyUnderTest {
+    pub label: String,
+    pub wasm: Vec<u8>,
+    pub source: PolicySource,
+    pub params: BTreeMap<String, Value>,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum SimError {
+    #[error("policy {label}: {source}")]
+    Load { label: String, source: LoadError },
+    #[error(transparent)]
+    Cycle(#[from] CycleError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error("scratch database: {0}")]
+    Scratch(#[from] std::io::Error),
+}
+
+/// Simulates `policy` on `scenario` (optionally with `channels` channels) and reports.
+/// `progress(done, total)` is called after every cycle.
+pub fn simulate(
+    scenario: &Scenario,
+    channels: Option<usize>,
+    policy: &PolicyUnderTest,
+    sandbox: &Arc<Sandbox>,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<SimReport, SimError> {
+    let registry = Registry::new(sandbox.clone(), None, 3);
+    registry
+        .load_bytes(
+            PolicyKind::Fee,
+            SLOT,
+            &policy.wasm,
+            policy.source.clone(),
+            &policy.params,
+            RuntimeLimits::default(),
+            &Canary::sample(PolicyKind::Fee),
+        )
+        .map_err(|source| SimError::Load {
+            label: policy.label.clone(),
+            source,
+        })?;
+    let scratch = tempfile::tempdir()?;
+    let mut store = Store::open(&scratch.path().join("sim.sqlite3"), Durability::Scratch)?;
+    let mut network = SimNetwork::new(scenario, channels);
+    let mut flows = FlowTracker::default();
+    let config = ConfigSnapshot::default();
+    let mut seeds = SplitMix64::new(scenario.seed ^ 0xFEE5);
+
+    let cycle_secs = u64::from(scenario.cycle_minutes) * 60;
+    let total = u64::from(scenario.days) * 86_400 / cycle_secs;
+    let sample_every = total.div_ceil(SERIES_POINTS).max(1);
+    let ids = network.channel_ids();
+    let labels = network.labels();
+    let mut series = Series {
+        tracked: ids
+            .iter()
+            .zip(&labels)
+            .take(TRACKED_CHANNELS)
+            .map(|(id, label)| TrackedChannel {
+                channel: *id,
+                label: label.clone(),
+                fee_ppm: Vec::new(),
+                local_share: Vec::new(),
+            })
+            .collect(),
+        ..Series::default()
+    };
+    let mut verdicts = VerdictCounts::default();
+    let mut policy_errors = 0;
+    for step in 0..total {
+        let mut deps = CycleDeps {
+            node: &mut network,
+            store: &mut store,
+            registry: &registry,
+            flows: &mut flows,
+        };
+        ingest_forwards(deps.node, deps.store, deps.flows)?;
+        let report = run_fee_cycle(&mut deps, &config, SLOT, seeds.next_u64(), false)?;
+        add_counts(&mut verdicts, &report.counts);
+        policy_errors += u64::from(report.policy_error.is_some());
+        if step % sample_every == 0 {
+            sample(&mut series, &network);
+        }
+        network.advance_to(scenario.start + (step + 1) * cycle_secs);
+        progress(step + 1, total);
+    }
+    ingest_forwards(&network, &mut store, &mut flows)?;
+    sample(&mut series, &network);
+    Ok(summarize(
+        scenario,
+        policy,
+        &network,
+        &store,
+        total,
+        verdicts,
+        policy_errors,
+        series,
+    )?)
+}
+
+fn sample(series: &mut Series, network: &SimNetwork) {
+    use crate::node::Node as _;
+    series.at_secs.push(network.now_secs());
+    series
+        .cumulative_revenue_msat
+        .push(network.stats().fees_earned.msat());
+    let fees = network.fees_ppm();
+    let shares = network.local_shares();
+    for (index, tracked) in series.tracked.iter_mut().enumerate() {
+        tracked.fee_ppm.push(fees[index]);
+        tracked.local_share.push(round4(shares[index]));
+    }
+}
+
+fn add_counts(total: &mut VerdictCounts, cycle: &VerdictCounts) {
+    total.applied += cycle.applied;
+    total.clamped += cycle.clamped;
+    total.suppressed += cycle.suppressed;
+    total.unchanged += cycle.unchanged;
+    total.failed += cycle.failed;
+}
+
+#[allow(
+    clippy::too_many_arguments,
+    reason = "assembles the report from the run's parts"
+)]
+fn summarize(
+    scenario: &Scenario,
+    policy: &PolicyUnderTest,
+    network: &SimNetwork,
+    store: &Store,
+    cycles: u64,
+    verdicts: VerdictCounts,
+    policy_errors: u64,
+    series: Series,
+) -> Result<SimReport, StoreError> {
+    let stats = network.stats();
+    let broadcasts = store.broadcast_counts_since(0)?;
+    let shares = network.local_shares();
+    let fees = network.fees_ppm();
+    let channel_details: Vec<ChannelSummary> = network
+        .channel_ids()
+        .into_iter()
+        .zip(network.labels())
+        .enumerate()
+        .map(|(index, (channel, label))| ChannelSummary {
+            channel,
+            label,
+            final_fee_ppm: fees[index],
+            final_local_share: round4(shares[index]),
+            broadcasts: broadcasts.get(&channel).copied().unwrap_or(0),
+        })
+        .collect();
+    let channel_count = channel_details.len();
+    let revenue = stats.fees_earned.msat();
+    let costs = 0u64;
+    Ok(SimReport {
+        policy: policy.label.clone(),
+        scenario: scenario.name.clone(),
+        seed: scenario.seed,
+        days: scenario.days,
+        channels: channel_count,
+        cycles,
+        revenue_msat: revenue,
+        costs_msat: costs,
+        net_msat: i64::try_from(revenue).unwrap_or(i64::MAX)
+            - i64::try_from(costs).unwrap_or(i64::MAX),
+        forwards_settled: stats.forwards_settled,
+        forwards_failed_local: stats.forwards_failed_local,
+        forwards_failed_downstream: stats.forwards_failed_downstream,
+        lost_to_competitors: stats.lost_to_competitors,
+        lost_no_inbound: stats.lost_no_inbound,
+        fee_broadcasts: stats.fee_updates,
+        broadcasts_per_channel_day: round4(
+            stats.fee_updates as f64 / (channel_count.max(1) as f64 * f64::from(scenario.days)),
+        ),
+        verdicts,
+        policy_errors,
+        final_local_share_mean: round4(shares.iter().sum::<f64>() / channel_count.max(1) as f64),
+        depleted_channels: shares.iter().filter(|&&s| s < 0.1).count(),
+        full_channels: shares.iter().filter(|&&s| s > 0.9).count(),
+        channel_details,
+        series,
+    })
+}

@@ -1,0 +1,112 @@
+//! The decision engine end to end on the simulated node: the real cycle, store, guards and
+//! policies; a recording wrapper shows every `setchannel` the cycle makes.
+
+mod cycle;
+mod simulate;
+
+use revops::{
+    analytics::FlowTracker,
+    config::ConfigSnapshot,
+    cycle::{CycleDeps, FeeCycleReport, run_fee_cycle},
+    embedded,
+    model::PolicyKind,
+    node::{Forward, Funds, Node, NodeChannel, NodeError, NodeInfo, SetChannelFee},
+    runtime::{Canary, PolicySource, Registry, RuntimeLimits, Sandbox},
+    sim::{Scenario, SimNetwork},
+    store::Store,
+};
+use serde_json::{Value, json};
+use std::collections::BTreeMap;
+
+/// Delegates to a simulated node and records every `setchannel`; can be told to fail them.
+pub struct RecordingNode {
+    pub inner: SimNetwork,
+    pub set_calls: Vec<SetChannelFee>,
+    pub fail_setchannel: bool,
+}
+
+impl Node for RecordingNode {
+    fn info(&self) -> Result<NodeInfo, NodeError> {
+        self.inner.info()
+    }
+    fn channels(&self) -> Result<Vec<NodeChannel>, NodeError> {
+        self.inner.channels()
+    }
+    fn forwards_updated_since(&self, start: u64, limit: u32) -> Result<Vec<Forward>, NodeError> {
+        self.inner.forwards_updated_since(start, limit)
+    }
+    fn opening_feerate_perkb(&self) -> Result<u32, NodeError> {
+        self.inner.opening_feerate_perkb()
+    }
+    fn funds(&self) -> Result<Funds, NodeError> {
+        self.inner.funds()
+    }
+    fn set_channel_fee(&mut self, request: &SetChannelFee) -> Result<(), NodeError> {
+        self.set_calls.push(request.clone());
+        if self.fail_setchannel {
+            return Err(NodeError::Rpc {
+                code: -1,
+                message: "simulated lightningd failure".into(),
+            });
+        }
+        self.inner.set_channel_fee(request)
+    }
+    fn now_secs(&self) -> u64 {
+        self.inner.now_secs()
+    }
+}
+
+/// A node, a store and a registry with one fee policy in slot "main".
+pub struct Bench {
+    pub node: RecordingNode,
+    pub store: Store,
+    pub registry: Registry,
+    pub flows: FlowTracker,
+}
+
+impl Bench {
+    pub fn new(policy: &str, params: Value) -> Self {
+        Self::with_wasm(embedded::shipped(policy).expect("shipped").wasm, params)
+    }
+
+    pub fn with_wasm(wasm: &[u8], params: Value) -> Self {
+        let registry = Registry::new(Sandbox::new(None).unwrap(), None, 3);
+        let params: BTreeMap<String, Value> = serde_json::from_value(params).unwrap();
+        registry
+            .load_bytes(
+                PolicyKind::Fee,
+                "main",
+                wasm,
+                PolicySource::Embedded("test".into()),
+                &params,
+                RuntimeLimits::default(),
+                &Canary::sample(PolicyKind::Fee),
+            )
+            .expect("policy loads");
+        let scenario = Scenario::builtin("default").unwrap();
+        Self {
+            node: RecordingNode {
+                inner: SimNetwork::new(&scenario, Some(6)),
+                set_calls: Vec::new(),
+                fail_setchannel: false,
+            },
+            store: Store::open_in_memory().unwrap(),
+            registry,
+            flows: FlowTracker::default(),
+        }
+    }
+
+    pub fn cycle(&mut self, config: &ConfigSnapshot) -> FeeCycleReport {
+        let mut deps = CycleDeps {
+            node: &mut self.node,
+            store: &mut self.store,
+            registry: &self.registry,
+            flows: &mut self.flows,
+        };
+        run_fee_cycle(&mut deps, config, "main", 42, false).expect("cycle runs")
+    }
+}
+
+pub fn no_params() -> Value {
+    json!({})
+}

@@ -1,0 +1,72 @@
+//! Whole simulations: determinism, clamping of absurd policies, decisions actually made.
+
+use revops::{
+    embedded,
+    runtime::{PolicySource, Sandbox},
+    sim::{PolicyUnderTest, Scenario, SimReport, simulate},
+};
+use serde_json::{Value, json};
+
+fn run(policy: &str, params: Value, days: u32, seed: u64) -> SimReport {
+    let mut scenario = Scenario::builtin("default").unwrap();
+    scenario.days = days;
+    scenario.seed = seed;
+    let under_test = PolicyUnderTest {
+        label: policy.into(),
+        wasm: embedded::shipped(policy).unwrap().wasm.to_vec(),
+        source: PolicySource::Embedded(policy.into()),
+        params: serde_json::from_value(params).unwrap(),
+    };
+    simulate(
+        &scenario,
+        None,
+        &under_test,
+        &Sandbox::new(None).unwrap(),
+        &mut |_, _| {},
+    )
+    .unwrap()
+}
+
+#[test]
+fn same_seed_same_report() {
+    let a = run("balance-curve", json!({}), 2, 5);
+    let b = run("balance-curve", json!({}), 2, 5);
+    assert_eq!(
+        serde_json::to_string(&a).unwrap(),
+        serde_json::to_string(&b).unwrap()
+    );
+    let c = run("balance-curve", json!({}), 2, 6);
+    assert_ne!(
+        a.revenue_msat, c.revenue_msat,
+        "another seed, another market"
+    );
+}
+
+#[test]
+fn the_default_scenario_sees_decisions_made() {
+    let report = run("balance-curve", json!({}), 2, 1);
+    assert!(report.fee_broadcasts > 0);
+    assert!(report.verdicts.applied + report.verdicts.clamped > 0);
+    assert!(report.forwards_settled > 0 && report.revenue_msat > 0);
+    assert_eq!(report.policy_errors, 0);
+}
+
+#[test]
+fn absurd_fees_end_clamped_never_executed_as_asked() {
+    let report = run("static", json!({ "fee-ppm": 50000 }), 2, 1);
+    assert!(report.verdicts.clamped > 0);
+    for channel in &report.channel_details {
+        assert!(channel.final_fee_ppm <= 2500, "{channel:?}");
+    }
+    for tracked in &report.series.tracked {
+        assert!(tracked.fee_ppm.iter().all(|&f| f <= 2500));
+    }
+}
+
+#[test]
+fn broadcasts_respect_the_daily_cap() {
+    let report = run("balance-curve", json!({ "exponent": 0.25 }), 3, 1);
+    for channel in &report.channel_details {
+        assert!(channel.broadcasts <= 4 * 3, "{channel:?}");
+    }
+}
