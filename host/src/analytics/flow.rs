@@ -40,12 +40,14 @@ impl Bucket {
     }
 }
 
-/// Hourly buckets, oldest first; `week` sums all of them, `day` sums `buckets[day_start..]`.
+/// Hourly buckets, oldest first; `week` sums all of them, `day` sums `buckets[day_start..]`,
+/// `total` everything ever recorded.
 #[derive(Debug, Default)]
 struct ChannelFlow {
     buckets: VecDeque<(u64, Bucket)>,
     week: Bucket,
     day: Bucket,
+    total: Bucket,
     day_start: usize,
     last_forward_ms: Option<u64>,
 }
@@ -75,6 +77,7 @@ impl ChannelFlow {
         };
         self.buckets[index].1.add(&delta);
         self.week.add(&delta);
+        self.total.add(&delta);
         if index >= self.day_start {
             self.day.add(&delta);
         }
@@ -150,11 +153,16 @@ impl FlowTracker {
         FlowStats {
             in_1d: Msat::new(flow.day.in_msat),
             out_1d: Msat::new(flow.day.out_msat),
+            fees_earned_1d: Msat::new(flow.day.fees_out_msat),
+            forwards_out_1d: flow.day.forwards_out,
             in_7d: Msat::new(flow.week.in_msat),
             out_7d: Msat::new(flow.week.out_msat),
             fees_earned_7d: Msat::new(flow.week.fees_out_msat),
             forwards_out_7d: flow.week.forwards_out,
             forwards_in_7d: flow.week.forwards_in,
+            out_total: Msat::new(flow.total.out_msat),
+            fees_earned_total: Msat::new(flow.total.fees_out_msat),
+            forwards_out_total: u64::from(flow.total.forwards_out),
             last_forward_age_secs: flow
                 .last_forward_ms
                 .map(|ms| now_secs.saturating_sub(ms / 1000)),
@@ -232,6 +240,7 @@ mod tests {
         assert_eq!(out.last_forward_age_secs, Some(0));
         let later = tracker.stats(ShortChannelId::from_u64(2), 3600 + 8 * 86_400);
         assert_eq!(later.out_7d, Msat::ZERO);
+        assert_eq!((later.fees_earned_total, later.forwards_out_total), (Msat::new(10), 1));
         assert_eq!(later.last_forward_age_secs, Some(8 * 86_400));
     }
 

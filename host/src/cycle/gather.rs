@@ -84,6 +84,7 @@ pub(super) fn gather(
             last_broadcast_secs: record.broadcast_at,
             probe_active: false,
             class: ProfitabilityClass::Unknown,
+            profit: None,
             flow: flows.stats(id, now),
         });
         peer_ids.push(channel.peer_id.clone());

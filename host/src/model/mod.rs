@@ -20,5 +20,5 @@ pub use params::{
 };
 pub use snapshot::{
     CallContext, ChannelView, FeerateSample, FlowStats, Investor, LockTier, Opener, PayoutInput,
-    PeerView, PendingHtlc, PolicyState, ProfitabilityClass, RebalanceBudget, Snapshot,
+    PeerView, PendingHtlc, PolicyState, Profit, ProfitabilityClass, RebalanceBudget, Snapshot,
 };

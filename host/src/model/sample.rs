@@ -64,6 +64,7 @@ fn sample_channel(index: usize, peer_count: usize, rng: &mut SplitMix64) -> Chan
     let block = 800_000 + index as u64 / 1000;
     let flow_out = Msat::new(rng.below(capacity.msat() / 2));
     let flow_in = Msat::new(rng.below(capacity.msat() / 2));
+    let forwards_out = rng.below(200) as u32;
     ChannelView {
         id: ShortChannelId::new(block, index as u64 % 1000, 0).expect("in range"),
         peer: (index % peer_count) as u32,
@@ -86,14 +87,20 @@ fn sample_channel(index: usize, peer_count: usize, rng: &mut SplitMix64) -> Chan
         last_broadcast_secs: Some(SAMPLE_NOW_SECS - rng.below(7 * DAY_SECS)),
         probe_active: false,
         class: ProfitabilityClass::Unknown,
+        profit: None,
         flow: FlowStats {
             in_1d: Msat::new(flow_in.msat() / 7),
             out_1d: Msat::new(flow_out.msat() / 7),
+            fees_earned_1d: fee_ppm.fee_on(Msat::new(flow_out.msat() / 7)),
+            forwards_out_1d: forwards_out / 7,
             in_7d: flow_in,
             out_7d: flow_out,
             fees_earned_7d: fee_ppm.fee_on(flow_out),
-            forwards_out_7d: rng.below(200) as u32,
+            forwards_out_7d: forwards_out,
             forwards_in_7d: rng.below(200) as u32,
+            out_total: Msat::new(flow_out.msat() * 4),
+            fees_earned_total: fee_ppm.fee_on(Msat::new(flow_out.msat() * 4)),
+            forwards_out_total: u64::from(forwards_out) * 4,
             last_forward_age_secs: Some(rng.below(7 * DAY_SECS)),
         },
     }

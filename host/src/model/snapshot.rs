@@ -32,12 +32,25 @@ pub enum ProfitabilityClass {
 pub struct FlowStats {
     pub in_1d: Msat,
     pub out_1d: Msat,
+    pub fees_earned_1d: Msat,
+    pub forwards_out_1d: u32,
     pub in_7d: Msat,
     pub out_7d: Msat,
     pub fees_earned_7d: Msat,
     pub forwards_out_7d: u32,
     pub forwards_in_7d: u32,
+    /// Running totals since the host started counting (see the WIT docs).
+    pub out_total: Msat,
+    pub fees_earned_total: Msat,
+    pub forwards_out_total: u64,
     pub last_forward_age_secs: Option<u64>,
+}
+
+/// Host analytics of a channel's return, in basis points.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Profit {
+    pub roi_bp: i32,
+    pub marginal_roi_bp: i32,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -60,6 +73,7 @@ pub struct ChannelView {
     pub last_broadcast_secs: Option<u64>,
     pub probe_active: bool,
     pub class: ProfitabilityClass,
+    pub profit: Option<Profit>,
     pub flow: FlowStats,
 }
 

@@ -101,14 +101,23 @@ fn channel_to_wit(c: &ChannelView) -> wit::Channel {
         last_broadcast_secs: c.last_broadcast_secs,
         probe_active: c.probe_active,
         class: class_to_wit(c.class),
+        profit: c.profit.map(|p| wit::Profit {
+            roi_bp: p.roi_bp,
+            marginal_roi_bp: p.marginal_roi_bp,
+        }),
         flow: wit::FlowStats {
             in_msat_1d: c.flow.in_1d.msat(),
             out_msat_1d: c.flow.out_1d.msat(),
+            fees_earned_msat_1d: c.flow.fees_earned_1d.msat(),
+            forwards_out_1d: c.flow.forwards_out_1d,
             in_msat_7d: c.flow.in_7d.msat(),
             out_msat_7d: c.flow.out_7d.msat(),
             fees_earned_msat_7d: c.flow.fees_earned_7d.msat(),
             forwards_out_7d: c.flow.forwards_out_7d,
             forwards_in_7d: c.flow.forwards_in_7d,
+            out_msat_total: c.flow.out_total.msat(),
+            fees_earned_msat_total: c.flow.fees_earned_total.msat(),
+            forwards_out_total: c.flow.forwards_out_total,
             last_forward_age_secs: c.flow.last_forward_age_secs,
         },
     }
