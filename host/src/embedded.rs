@@ -17,6 +17,12 @@ macro_rules! built {
 
 pub const SHIPPED: &[EmbeddedPolicy] = &[
     EmbeddedPolicy {
+        name: "one-percent",
+        kind: PolicyKind::Fee,
+        description: "revenue-seeking search with congestion, probe, fire-sale, slot and mempool rules",
+        wasm: built!("fee_one_percent.wasm"),
+    },
+    EmbeddedPolicy {
         name: "balance-curve",
         kind: PolicyKind::Fee,
         description: "baseline: fee rises as the local balance falls (charge-lnd proportional)",
@@ -31,7 +37,7 @@ pub const SHIPPED: &[EmbeddedPolicy] = &[
 ];
 
 /// The fee policy that runs when the operator has loaded none.
-pub const DEFAULT_FEE_POLICY: &str = "balance-curve";
+pub const DEFAULT_FEE_POLICY: &str = "one-percent";
 
 pub fn shipped(name: &str) -> Option<&'static EmbeddedPolicy> {
     SHIPPED.iter().find(|p| p.name == name)

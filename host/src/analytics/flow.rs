@@ -240,7 +240,10 @@ mod tests {
         assert_eq!(out.last_forward_age_secs, Some(0));
         let later = tracker.stats(ShortChannelId::from_u64(2), 3600 + 8 * 86_400);
         assert_eq!(later.out_7d, Msat::ZERO);
-        assert_eq!((later.fees_earned_total, later.forwards_out_total), (Msat::new(10), 1));
+        assert_eq!(
+            (later.fees_earned_total, later.forwards_out_total),
+            (Msat::new(10), 1)
+        );
         assert_eq!(later.last_forward_age_secs, Some(8 * 86_400));
     }
 

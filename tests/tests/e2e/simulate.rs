@@ -84,7 +84,12 @@ fn a_policy_file_runs_beside_the_baselines() {
         .collect();
     assert_eq!(
         labels,
-        ["fee_static (fee-ppm=300)", "balance-curve", "static"]
+        [
+            "fee_static (fee-ppm=300)",
+            "one-percent",
+            "balance-curve",
+            "static"
+        ]
     );
 }
 
