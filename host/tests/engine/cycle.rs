@@ -144,3 +144,40 @@ fn every_outcome_names_its_verdict() {
         }
     }
 }
+
+#[test]
+fn the_default_policy_starts_fresh_from_unreadable_state() {
+    use revops::model::{PolicyKind, StateUpdate};
+    let mut bench = Bench::new("one-percent", no_params());
+    // What an older or foreign version might have left behind.
+    let foreign = StateUpdate {
+        node: vec![99, 1, 2, 3],
+        channels: bench
+            .node
+            .inner
+            .channel_ids()
+            .into_iter()
+            .map(|id| (id, vec![42; 7]))
+            .collect(),
+    };
+    bench
+        .store
+        .save_policy_state(PolicyKind::Fee, "main", &foreign)
+        .unwrap();
+    let report = bench.cycle(&ConfigSnapshot::default());
+    assert_eq!(report.policy_error, None);
+    assert_eq!(report.outcomes.len(), report.channels);
+    let state = bench.store.policy_state(PolicyKind::Fee, "main").unwrap();
+    assert_eq!(state.node[0], 1, "rewritten in the policy's own format");
+    assert!(state.channels.values().all(|blob| blob[0] == 1));
+}
+
+#[test]
+fn the_default_policy_is_deterministic_for_a_seed() {
+    let decide = || {
+        let mut bench = Bench::new("one-percent", no_params());
+        let report = bench.cycle(&ConfigSnapshot::default());
+        serde_json::to_string(&report.outcomes).unwrap()
+    };
+    assert_eq!(decide(), decide());
+}
