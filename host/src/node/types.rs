@@ -1,0 +1,149 @@
+//! The `Node` trait and its types, mirroring the CLN v26.06 responses they come from
+//! (`listpeerchannels`, `listforwards`, `feerates perkb`, `listfunds`, `setchannel`), in host
+//! units. Calls are synchronous: the decision cycle runs on a worker thread, never on the
+//! plugin's event loop.
+
+use crate::{
+    model::Opener,
+    money::{Msat, Ppm},
+    scid::ShortChannelId,
+};
+use serde::Serialize;
+
+/// What lightningd said when a call failed: its JSON-RPC code and message, kept verbatim.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NodeError {
+    #[error("lightningd error {code}: {message}")]
+    Rpc { code: i64, message: String },
+    #[error("{method} timed out after {secs} s")]
+    Timeout { method: &'static str, secs: u64 },
+    #[error("cannot reach lightningd: {0}")]
+    Transport(String),
+    #[error("unexpected answer to {method}: {detail}")]
+    Protocol {
+        method: &'static str,
+        detail: String,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NodeInfo {
+    pub id: String,
+    pub alias: String,
+    pub blockheight: u32,
+}
+
+/// `listpeerchannels` state `CHANNELD_NORMAL`: the only state in which fees are managed.
+pub const STATE_NORMAL: &str = "CHANNELD_NORMAL";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NodeHtlc {
+    /// `direction: "out"` in CLN.
+    pub outgoing: bool,
+    pub amount: Msat,
+}
+
+/// One entry of `listpeerchannels`, the fields revops uses.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct NodeChannel {
+    pub peer_id: String,
+    pub peer_connected: bool,
+    pub state: String,
+    pub short_channel_id: Option<ShortChannelId>,
+    pub opener: Opener,
+    pub total: Msat,
+    pub to_us: Msat,
+    /// `updates.local`: what we broadcast for this channel.
+    pub fee_base: Msat,
+    pub fee_ppm: Ppm,
+    pub htlc_min: Msat,
+    pub htlc_max: Msat,
+    pub max_accepted_htlcs: u16,
+    pub htlcs: Vec<NodeHtlc>,
+    /// Block height of the funding confirmation (from the short channel id).
+    pub funding_height: Option<u32>,
+}
+
+impl NodeChannel {
+    pub fn is_normal(&self) -> bool {
+        self.state == STATE_NORMAL && self.short_channel_id.is_some()
+    }
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ForwardStatus {
+    Offered,
+    Settled,
+    Failed,
+    LocalFailed,
+}
+
+impl ForwardStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ForwardStatus::Offered => "offered",
+            ForwardStatus::Settled => "settled",
+            ForwardStatus::Failed => "failed",
+            ForwardStatus::LocalFailed => "local_failed",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "offered" => ForwardStatus::Offered,
+            "settled" => ForwardStatus::Settled,
+            "failed" => ForwardStatus::Failed,
+            "local_failed" => ForwardStatus::LocalFailed,
+            _ => return None,
+        })
+    }
+}
+
+/// One entry of `listforwards`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Forward {
+    pub created_index: u64,
+    pub updated_index: u64,
+    pub in_channel: ShortChannelId,
+    pub out_channel: Option<ShortChannelId>,
+    pub in_amount: Msat,
+    pub out_amount: Option<Msat>,
+    pub fee: Option<Msat>,
+    pub status: ForwardStatus,
+    /// `received_time` / `resolved_time` in milliseconds (CLN gives float seconds).
+    pub received_ms: u64,
+    pub resolved_ms: Option<u64>,
+}
+
+/// `listfunds`, summed.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Funds {
+    pub onchain_confirmed: Msat,
+    /// Σ `our_amount_msat` of channels in normal state.
+    pub channels_local: Msat,
+}
+
+/// `setchannel id feebase feeppm [htlcmin] [htlcmax]`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct SetChannelFee {
+    pub channel: ShortChannelId,
+    pub fee_base: Msat,
+    pub fee_ppm: Ppm,
+}
+
+/// lightningd, as the host sees it.
+pub trait Node {
+    fn info(&self) -> Result<NodeInfo, NodeError>;
+    /// `listpeerchannels`.
+    fn channels(&self) -> Result<Vec<NodeChannel>, NodeError>;
+    /// `listforwards index=updated start=START limit=LIMIT`: every forward created or changed
+    /// since `start`, in `updated_index` order.
+    fn forwards_updated_since(&self, start: u64, limit: u32) -> Result<Vec<Forward>, NodeError>;
+    /// `feerates perkb`, the `opening` estimate, in sat per 1000 vbytes.
+    fn opening_feerate_perkb(&self) -> Result<u32, NodeError>;
+    fn funds(&self) -> Result<Funds, NodeError>;
+    fn set_channel_fee(&mut self, request: &SetChannelFee) -> Result<(), NodeError>;
+    /// The node's clock, unix seconds (simulated time in the simulator).
+    fn now_secs(&self) -> u64;
+}
