@@ -23,6 +23,7 @@ pub mod guards;
 pub mod model;
 pub mod money;
 pub mod node;
+pub mod plugin;
 pub mod rng;
 pub mod runtime;
 pub mod scid;

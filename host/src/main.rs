@@ -1,7 +1,18 @@
-//! The `revops` binary: the command line (see `revops --help`).
+//! The `revops` binary. Started by lightningd (which sets `LIGHTNINGD_PLUGIN=1`) it is the
+//! plugin; run by a person it is the command line (`revops --help`).
 
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    if std::env::var_os("LIGHTNINGD_PLUGIN").is_some_and(|v| v == "1") {
+        return match revops::plugin::run() {
+            Ok(()) => ExitCode::SUCCESS,
+            Err(error) => {
+                // stdout belongs to the protocol; lightningd logs our stderr.
+                eprintln!("revops plugin: {error:#}");
+                ExitCode::FAILURE
+            }
+        };
+    }
     revops::cli::main()
 }

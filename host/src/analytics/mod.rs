@@ -2,5 +2,6 @@
 //! `listforwards` per cycle.
 
 mod flow;
+pub mod mempool;
 
 pub use flow::FlowTracker;

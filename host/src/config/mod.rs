@@ -37,17 +37,34 @@ pub enum ConfigError {
 /// Holds the current snapshot and performs transactional updates.
 pub struct ConfigManager {
     current: RwLock<Arc<ConfigSnapshot>>,
+    /// Startup values (the plugin's options), under the stored overrides.
+    base: BTreeMap<String, Value>,
 }
 
 impl ConfigManager {
     /// The configuration stored in `store` (overrides over defaults).
     pub fn load(store: &Store) -> Result<Self, ConfigError> {
+        Self::load_with_base(store, BTreeMap::new())
+    }
+
+    /// The stored overrides over `base` (each key validated) over the defaults.
+    pub fn load_with_base(store: &Store, base: BTreeMap<String, Value>) -> Result<Self, ConfigError> {
+        let base = base
+            .iter()
+            .map(|(key, value)| Ok((key.clone(), keys::normalize(key, value)?)))
+            .collect::<Result<BTreeMap<_, _>, ConfigError>>()?;
         let stored = store.stored_config()?;
         let overrides = parse_stored(&stored.overrides)?;
-        let snapshot = ConfigSnapshot::build(stored.generation, overrides)?;
+        let snapshot = ConfigSnapshot::build(stored.generation, &base, overrides)?;
         Ok(Self {
             current: RwLock::new(Arc::new(snapshot)),
+            base,
         })
+    }
+
+    /// Every key's effective value: defaults, startup options, runtime overrides.
+    pub fn effective(&self) -> BTreeMap<String, Value> {
+        self.snapshot().effective(&self.base)
     }
 
     pub fn snapshot(&self) -> Arc<ConfigSnapshot> {
@@ -90,13 +107,13 @@ impl ConfigManager {
             None => overrides.remove(key),
         };
         // Validate the whole candidate before touching the database.
-        ConfigSnapshot::build(current.generation, overrides.clone())?;
+        ConfigSnapshot::build(current.generation, &self.base, overrides.clone())?;
         let change = [(key.to_owned(), value.as_ref().map(Value::to_string))];
         let expected = overrides.clone();
         let stored = store.write_config_verified(&change, |stored| {
             parse_stored(&stored.overrides).is_ok_and(|read_back| read_back == expected)
         })?;
-        let snapshot = Arc::new(ConfigSnapshot::build(stored.generation, overrides)?);
+        let snapshot = Arc::new(ConfigSnapshot::build(stored.generation, &self.base, overrides)?);
         tracing::info!(
             key,
             generation = snapshot.generation,
@@ -140,6 +157,7 @@ mod tests {
         assert_eq!(after.fee.max_ppm.ppm(), 3000);
         let after = config.reset(&mut store, "fee.min-ppm").unwrap();
         assert_eq!(after.fee.min_ppm, ConfigSnapshot::default().fee.min_ppm);
+        assert_eq!(config.effective()["fee.min-ppm"], json!(1));
         assert_eq!(after.generation, 3);
         // A restart sees the same configuration and generation.
         let reloaded = ConfigManager::load(&store).unwrap().snapshot();
@@ -174,6 +192,21 @@ mod tests {
         assert!(matches!(error, ConfigError::Inconsistent(_)), "{error}");
         assert_eq!(config.snapshot().generation, 0);
         assert_eq!(store.stored_config().unwrap().generation, 0);
+    }
+
+    #[test]
+    fn startup_options_sit_under_runtime_overrides() {
+        let mut store = Store::open_in_memory().unwrap();
+        let base = BTreeMap::from([("fee.max-ppm".to_owned(), json!(900))]);
+        let config = ConfigManager::load_with_base(&store, base.clone()).unwrap();
+        assert_eq!(config.snapshot().fee.max_ppm.ppm(), 900);
+        config.set(&mut store, "fee.max-ppm", &json!(1200)).unwrap();
+        let reloaded = ConfigManager::load_with_base(&store, base.clone()).unwrap();
+        assert_eq!(reloaded.snapshot().fee.max_ppm.ppm(), 1200);
+        let reset = reloaded.reset(&mut store, "fee.max-ppm").unwrap();
+        assert_eq!(reset.fee.max_ppm.ppm(), 900, "back to the startup option");
+        let bad = BTreeMap::from([("fee.max-ppm".to_owned(), json!(-3))]);
+        assert!(ConfigManager::load_with_base(&store, bad).is_err());
     }
 
     #[test]

@@ -68,7 +68,7 @@ pub struct ConfigSnapshot {
 
 impl Default for ConfigSnapshot {
     fn default() -> Self {
-        Self::build(0, BTreeMap::new()).expect("the defaults are valid")
+        Self::build(0, &BTreeMap::new(), BTreeMap::new()).expect("the defaults are valid")
     }
 }
 
@@ -77,12 +77,18 @@ fn u32_of(value: u64) -> u32 {
 }
 
 impl ConfigSnapshot {
-    /// Builds and validates a snapshot from overrides over the defaults.
-    pub fn build(generation: u64, overrides: BTreeMap<String, Value>) -> Result<Self, ConfigError> {
+    /// Builds and validates a snapshot: `overrides` (runtime changes) over `base` (the
+    /// plugin's startup options) over the defaults.
+    pub fn build(
+        generation: u64,
+        base: &BTreeMap<String, Value>,
+        overrides: BTreeMap<String, Value>,
+    ) -> Result<Self, ConfigError> {
         let mut plain: BTreeMap<&str, u64> = KEYS.iter().map(|k| (k.name, k.default)).collect();
         let mut channel_bounds: BTreeMap<ShortChannelId, ScopedBounds> = BTreeMap::new();
         let mut peer_bounds: BTreeMap<String, ScopedBounds> = BTreeMap::new();
-        for (key, raw) in &overrides {
+        let layered = base.iter().filter(|(key, _)| !overrides.contains_key(*key));
+        for (key, raw) in layered.chain(&overrides) {
             let value = keys::normalize(key, raw)?;
             let number = value
                 .as_u64()
@@ -132,7 +138,7 @@ impl ConfigSnapshot {
     }
 
     /// Every key with its effective value (scoped overrides listed as given).
-    pub fn effective(&self) -> BTreeMap<String, Value> {
+    pub fn effective(&self, base: &BTreeMap<String, Value>) -> BTreeMap<String, Value> {
         let mut all: BTreeMap<String, Value> = KEYS
             .iter()
             .map(|spec| {
@@ -143,6 +149,7 @@ impl ConfigSnapshot {
                 (spec.name.to_owned(), value)
             })
             .collect();
+        all.extend(base.clone());
         all.extend(self.overrides.clone());
         all
     }

@@ -19,6 +19,7 @@ pub use cycles::{CycleRecord, DecisionRecord};
 pub use fee_state::{BroadcastEntry, FeeRecord};
 pub use forwards::ForwardTotals;
 pub use intents::{Intent, IntentStatus};
+pub use policy_state::PolicyVersion;
 
 use rusqlite::Connection;
 use std::path::Path;

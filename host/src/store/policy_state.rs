@@ -95,6 +95,46 @@ impl Store {
     }
 }
 
+/// A policy load as recorded.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct PolicyVersion {
+    pub name: String,
+    pub version: String,
+    pub sha256: String,
+    pub source: String,
+    pub params: String,
+    pub loaded_at: u64,
+}
+
+impl Store {
+    /// The most recent load recorded for a slot (to restore it after a restart).
+    pub fn latest_policy_version(
+        &self,
+        kind: PolicyKind,
+        slot: &str,
+    ) -> StoreResult<Option<PolicyVersion>> {
+        use rusqlite::OptionalExtension;
+        Ok(self
+            .conn
+            .query_row(
+                "SELECT name, version, sha256, source, params, loaded_at FROM policy_versions
+                 WHERE kind = ?1 AND slot = ?2 ORDER BY id DESC LIMIT 1",
+                params![kind.as_str(), slot],
+                |row| {
+                    Ok(PolicyVersion {
+                        name: row.get(0)?,
+                        version: row.get(1)?,
+                        sha256: row.get(2)?,
+                        source: row.get(3)?,
+                        params: row.get(4)?,
+                        loaded_at: row.get::<_, i64>(5)? as u64,
+                    })
+                },
+            )
+            .optional()?)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -73,6 +73,7 @@ fn dry_run_decides_and_records_but_changes_nothing() {
     let mut bench = Bench::new("static", json!({ "fee-ppm": 120 }));
     let config = ConfigSnapshot::build(
         0,
+        &Default::default(),
         serde_json::from_value(json!({ "dry-run": true })).unwrap(),
     )
     .unwrap();

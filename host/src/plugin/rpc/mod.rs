@@ -1,0 +1,56 @@
+//! revops' RPC methods (`revenue-*`), one file per family. Every handler parses its params
+//! first, does blocking work on a worker thread, and fails with a coded error.
+
+mod config;
+mod fees;
+mod policy;
+mod status;
+
+use super::{errors::internal, state::Revops};
+use cln_plugin::RpcMethodBuilder;
+use serde_json::Value;
+
+/// (name, usage, description), in the order `lightning-cli help` lists them.
+pub const METHODS: &[(&str, &str, &str)] = &[
+    ("revenue-status", "", "Version, uptime, loaded policies, last cycle and config generation."),
+    ("revenue-policy-list", "", "Loaded policy slots (active, last-known-good, quarantined) and shipped policies."),
+    ("revenue-policy-load", "kind name path [params]", "Load a policy into slot NAME of KIND from PATH (in the policy directory) or embedded:NAME; canary-tested, then swapped in."),
+    ("revenue-policy-rollback", "kind [name]", "Make the last-known-good policy of a slot active again."),
+    ("revenue-config", "[action] [key] [value]", "get (default), set or reset configuration; answers with the generation."),
+    ("revenue-fee-history", "[channel] [limit]", "Fee broadcasts revops made, newest first, with the current fee record."),
+    ("revenue-run", "kind [dry_run]", "Run a cycle of KIND now; dry_run=true previews without changing anything."),
+];
+
+pub fn register<I, O>(mut builder: cln_plugin::Builder<Revops, I, O>) -> cln_plugin::Builder<Revops, I, O>
+where
+    I: tokio::io::AsyncRead + Send + Unpin + 'static,
+    O: Send + tokio::io::AsyncWrite + Unpin + 'static,
+{
+    for (name, usage, description) in METHODS {
+        let method = match *name {
+            "revenue-status" => RpcMethodBuilder::new(name, status::status),
+            "revenue-policy-list" => RpcMethodBuilder::new(name, policy::list),
+            "revenue-policy-load" => RpcMethodBuilder::new(name, policy::load),
+            "revenue-policy-rollback" => RpcMethodBuilder::new(name, policy::rollback),
+            "revenue-config" => RpcMethodBuilder::new(name, config::config),
+            "revenue-fee-history" => RpcMethodBuilder::new(name, fees::history),
+            "revenue-run" => RpcMethodBuilder::new(name, fees::run),
+            other => unreachable!("method {other} has no handler"),
+        };
+        builder = builder.rpcmethod_from_builder(method.usage(usage).description(description));
+    }
+    builder
+}
+
+/// Runs blocking work (database, compilation) off the event loop.
+async fn blocking<T: Send + 'static>(
+    work: impl FnOnce() -> anyhow::Result<T> + Send + 'static,
+) -> anyhow::Result<T> {
+    tokio::task::spawn_blocking(work)
+        .await
+        .map_err(|e| internal(format!("worker thread failed: {e}")))?
+}
+
+fn to_value<T: serde::Serialize>(value: &T) -> anyhow::Result<Value> {
+    serde_json::to_value(value).map_err(internal)
+}

@@ -1,0 +1,93 @@
+//! `revenue-policy-load`, `revenue-policy-list`, `revenue-policy-rollback`.
+
+use super::{super::state::Revops, blocking, to_value};
+use crate::{
+    embedded,
+    model::PolicyKind,
+    plugin::{
+        errors::{NOT_FOUND, POLICY_LOAD_FAILED, UNSUPPORTED, invalid_params, rpc_error},
+        params::Params,
+        state::{DEFAULT_SLOT, policy_params},
+    },
+    runtime::LoadError,
+};
+use cln_plugin::Plugin;
+use serde_json::{Value, json};
+
+fn kind(params: &Params) -> anyhow::Result<PolicyKind> {
+    let kind: PolicyKind = params
+        .required_str("kind")?
+        .parse()
+        .map_err(invalid_params)?;
+    if kind != PolicyKind::Fee {
+        return Err(rpc_error(
+            UNSUPPORTED,
+            format!("{kind} policies are not run by this version of revops yet"),
+        ));
+    }
+    Ok(kind)
+}
+
+fn slot_name(params: &Params) -> anyhow::Result<String> {
+    let name = params.optional_str("name")?.unwrap_or(DEFAULT_SLOT);
+    let valid = !name.is_empty()
+        && name.len() <= 64
+        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+    if !valid {
+        return Err(invalid_params(format!(
+            "slot name {name:?}: use 1–64 letters, digits, - or _"
+        )));
+    }
+    if name != DEFAULT_SLOT {
+        return Err(rpc_error(
+            UNSUPPORTED,
+            format!("only the {DEFAULT_SLOT:?} slot runs in this version (per-peer assignment comes later)"),
+        ));
+    }
+    Ok(name.to_owned())
+}
+
+pub async fn load(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
+    let params = Params::parse("revenue-policy-load", raw, &["kind", "name", "path", "params"])?;
+    let kind = kind(&params)?;
+    let slot = slot_name(&params)?;
+    let path = params.required_str("path")?.to_owned();
+    let policy_params = policy_params(params.value("params")).map_err(invalid_params)?;
+    let state = plugin.state().clone();
+    blocking(move || {
+        let report = state
+            .load_policy(kind, &slot, &path, &policy_params, true)
+            .map_err(|error| {
+                let code = match error {
+                    LoadError::Io { .. } => NOT_FOUND,
+                    LoadError::Params(_) => crate::plugin::errors::INVALID_PARAMS,
+                    _ => POLICY_LOAD_FAILED,
+                };
+                rpc_error(code, error)
+            })?;
+        to_value(&report)
+    })
+    .await
+}
+
+pub async fn list(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
+    Params::parse("revenue-policy-list", raw, &[])?;
+    let slots = plugin.state().registry.status();
+    let shipped: Vec<Value> = embedded::SHIPPED
+        .iter()
+        .map(|p| json!({ "name": format!("embedded:{}", p.name), "kind": p.kind, "description": p.description }))
+        .collect();
+    Ok(json!({ "slots": to_value(&slots)?, "shipped": shipped }))
+}
+
+pub async fn rollback(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
+    let params = Params::parse("revenue-policy-rollback", raw, &["kind", "name"])?;
+    let kind = kind(&params)?;
+    let slot = slot_name(&params)?;
+    let status = plugin
+        .state()
+        .registry
+        .rollback(kind, &slot)
+        .map_err(|e| rpc_error(NOT_FOUND, e))?;
+    to_value(&status)
+}

@@ -1,0 +1,51 @@
+//! `revenue-status`.
+
+use super::{super::state::Revops, blocking};
+use crate::{model::PolicyKind, plugin::errors::internal};
+use cln_plugin::Plugin;
+use serde_json::{Value, json};
+use std::time::UNIX_EPOCH;
+
+pub async fn status(plugin: Plugin<Revops>, params: Value) -> anyhow::Result<Value> {
+    super::super::params::Params::parse("revenue-status", params, &[])?;
+    let state = plugin.state().clone();
+    blocking(move || {
+        let config = state.config.snapshot();
+        let policies: Vec<Value> = state
+            .registry
+            .status()
+            .into_iter()
+            .map(|slot| {
+                let loaded = state.registry.active(slot.kind, &slot.slot).ok();
+                json!({
+                    "kind": slot.kind,
+                    "slot": slot.slot,
+                    "state": slot.state,
+                    "name": loaded.as_ref().map(|p| p.info.name.clone()),
+                    "version": loaded.as_ref().map(|p| p.info.version.clone()),
+                    "sha256": loaded.as_ref().map(|p| p.sha256_hex()),
+                    "source": loaded.as_ref().map(|p| p.source.to_string()),
+                    "since": loaded.as_ref().and_then(|p| p.loaded_at.duration_since(UNIX_EPOCH).ok()).map(|d| d.as_secs()),
+                    "consecutive_failures": slot.consecutive_failures,
+                    "last_error": slot.last_error,
+                })
+            })
+            .collect();
+        let cursor = state.store().forwards_cursor().map_err(internal)?;
+        Ok(json!({
+            "version": env!("CARGO_PKG_VERSION"),
+            "uptime_secs": state.started_at.elapsed().map_or(0, |d| d.as_secs()),
+            "data_dir": state.setup.data_dir,
+            "policy_dir": state.setup.policy_dir,
+            "config_generation": config.generation,
+            "dry_run": config.dry_run,
+            "policies": policies,
+            "last_cycle": {
+                PolicyKind::Fee.as_str(): state.last_fee_cycle(),
+            },
+            "last_cycle_error": state.last_cycle_error(),
+            "forwards_ingested_up_to": cursor.saturating_sub(1),
+        }))
+    })
+    .await
+}

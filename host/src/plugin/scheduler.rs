@@ -1,0 +1,47 @@
+//! The loops that run cycles: fee cycles every `fee.interval-secs` (re-read each time, so a
+//! `setconfig` applies from the next wait) or at once when woken; ingestion on a timer and on
+//! `forward_event`. One cycle at a time (the state's cycle lock); a failed cycle is logged and
+//! the loop goes on.
+
+use super::state::Revops;
+use std::time::Duration;
+
+/// Forward events come in bursts: ingest at most this often.
+const INGEST_DEBOUNCE: Duration = Duration::from_secs(1);
+
+pub fn spawn(state: Revops) {
+    tokio::spawn(fee_loop(state.clone()));
+    tokio::spawn(ingest_loop(state));
+}
+
+async fn fee_loop(state: Revops) {
+    loop {
+        let interval = Duration::from_secs(state.config.snapshot().fee.interval_secs);
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = state.fee_wake.notified() => {}
+        }
+        if state.is_shutting_down() {
+            return;
+        }
+        if let Err(error) = state.run_fee_cycle(false).await {
+            tracing::warn!(%error, "fee cycle failed; the next one is on schedule");
+        }
+    }
+}
+
+async fn ingest_loop(state: Revops) {
+    loop {
+        let interval = state.setup.ingest_interval;
+        tokio::select! {
+            _ = tokio::time::sleep(interval) => {}
+            _ = state.ingest_wake.notified() => tokio::time::sleep(INGEST_DEBOUNCE).await,
+        }
+        if state.is_shutting_down() {
+            return;
+        }
+        if let Err(error) = state.ingest().await {
+            tracing::warn!(%error, "forward ingestion failed; retrying on schedule");
+        }
+    }
+}

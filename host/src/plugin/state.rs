@@ -1,0 +1,365 @@
+//! The plugin's shared state: store, registry, configuration, analytics, and the cycle lock
+//! that keeps one cycle at a time. Cycles run on blocking worker threads (`spawn_blocking`),
+//! never on the event loop that serves lightningd.
+
+use crate::{
+    analytics::{FlowTracker, mempool},
+    config::{ConfigError, ConfigManager, ConfigSnapshot},
+    cycle::{CycleDeps, CycleError, FeeCycleReport, ingest_forwards, run_fee_cycle},
+    embedded,
+    model::{PolicyKind, params_from_words},
+    node::ClnNode,
+    rng::SplitMix64,
+    runtime::{Canary, LoadError, LoadReport, PolicyDir, PolicySource, Registry, RuntimeLimits, Sandbox},
+    store::{Durability, Store},
+};
+use serde_json::Value;
+use std::{
+    collections::BTreeMap,
+    path::{Path, PathBuf},
+    sync::{
+        Arc, Mutex, MutexGuard,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, SystemTime, UNIX_EPOCH},
+};
+use tokio::sync::Notify;
+
+/// The registry slot every kind uses unless told otherwise.
+pub const DEFAULT_SLOT: &str = "default";
+/// Forwards replayed into the analytics at start (the 7-day window, and a day to spare).
+const ANALYTICS_REPLAY_SECS: u64 = 8 * 86_400;
+
+/// Where things live and how to reach lightningd, resolved from `init`.
+pub struct Setup {
+    pub data_dir: PathBuf,
+    pub policy_dir: PathBuf,
+    pub rpc_socket: PathBuf,
+    pub rpc_timeout: Duration,
+    pub fee_policy: String,
+    pub ingest_interval: Duration,
+    pub config_base: BTreeMap<String, Value>,
+}
+
+/// What the last fee cycle did, for `revenue-status`.
+#[derive(Clone, Debug, serde::Serialize)]
+pub struct CycleSummary {
+    pub cycle_id: u64,
+    pub started_at: u64,
+    pub duration_us: u64,
+    pub policy: String,
+    pub dry_run: bool,
+    pub applied: u32,
+    pub clamped: u32,
+    pub suppressed: u32,
+    pub unchanged: u32,
+    pub failed: u32,
+    pub policy_error: Option<String>,
+}
+
+pub struct Inner {
+    pub setup: Setup,
+    pub store: Mutex<Store>,
+    pub registry: Registry,
+    pub config: ConfigManager,
+    flows: Mutex<FlowTracker>,
+    pub started_at: SystemTime,
+    pub last_fee_cycle: Mutex<Option<CycleSummary>>,
+    pub last_cycle_error: Mutex<Option<String>>,
+    /// One cycle (or ingestion) at a time.
+    pub cycle_lock: tokio::sync::Mutex<()>,
+    pub fee_wake: Notify,
+    pub ingest_wake: Notify,
+    pub shutting_down: AtomicBool,
+    /// Whether the last feerate reading was a mempool shock (re-price on the rising edge only).
+    in_mempool_shock: AtomicBool,
+    seeds: Mutex<SplitMix64>,
+}
+
+#[derive(Clone)]
+pub struct Revops(pub Arc<Inner>);
+
+impl std::ops::Deref for Revops {
+    type Target = Inner;
+    fn deref(&self) -> &Inner {
+        &self.0
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    // Every holder leaves the data consistent between statements; a panic elsewhere must not
+    // take the plugin down with it.
+    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+}
+
+impl Revops {
+    /// Opens the database, loads the configuration, restores or loads the fee policy and
+    /// replays recent forwards into the analytics.
+    pub fn open(setup: Setup) -> anyhow::Result<Self> {
+        std::fs::create_dir_all(&setup.data_dir)?;
+        std::fs::create_dir_all(&setup.policy_dir)?;
+        let store = Store::open(&setup.data_dir.join("revops.sqlite3"), Durability::Normal)?;
+        let config = ConfigManager::load_with_base(&store, setup.config_base.clone())?;
+        let sandbox = Sandbox::new(Some(&setup.data_dir.join("cache")))?;
+        let registry = Registry::new(sandbox, Some(PolicyDir::new(&setup.policy_dir)?), 3);
+        let mut flows = FlowTracker::default();
+        let since_ms = unix_now().saturating_sub(ANALYTICS_REPLAY_SECS) * 1000;
+        for forward in store.settled_forwards_since(since_ms)? {
+            flows.record(&forward);
+        }
+        let pending = store.pending_intents()?;
+        if !pending.is_empty() {
+            // A fee update's outcome is read back from the chain at the next cycle (price truth).
+            tracing::warn!(count = pending.len(), "actions interrupted by the last shutdown; the next cycle reconciles them with the node");
+        }
+        let revops = Revops(Arc::new(Inner {
+            setup,
+            store: Mutex::new(store),
+            registry,
+            config,
+            flows: Mutex::new(flows),
+            started_at: SystemTime::now(),
+            last_fee_cycle: Mutex::new(None),
+            last_cycle_error: Mutex::new(None),
+            cycle_lock: tokio::sync::Mutex::new(()),
+            fee_wake: Notify::new(),
+            ingest_wake: Notify::new(),
+            shutting_down: AtomicBool::new(false),
+            in_mempool_shock: AtomicBool::new(false),
+            seeds: Mutex::new(SplitMix64::new(unix_now() ^ u64::from(std::process::id()))),
+        }));
+        revops.restore_fee_policy()?;
+        Ok(revops)
+    }
+
+    /// The last loaded fee policy (as recorded), else the configured default.
+    fn restore_fee_policy(&self) -> anyhow::Result<()> {
+        let recorded = lock(&self.store).latest_policy_version(PolicyKind::Fee, DEFAULT_SLOT)?;
+        if let Some(version) = recorded {
+            let params: BTreeMap<String, Value> = serde_json::from_str(&version.params).unwrap_or_default();
+            match self.load_policy(PolicyKind::Fee, DEFAULT_SLOT, &version.source, &params, false) {
+                Ok(report) => {
+                    tracing::info!(policy = report.policy, version = report.version, "fee policy restored");
+                    return Ok(());
+                }
+                Err(error) => {
+                    tracing::warn!(source = version.source, %error, "cannot restore the last fee policy; loading the configured one");
+                }
+            }
+        }
+        let configured = self.setup.fee_policy.clone();
+        self.load_policy(PolicyKind::Fee, DEFAULT_SLOT, &configured, &BTreeMap::new(), true)?;
+        Ok(())
+    }
+
+    /// Loads `source` (`embedded:NAME` or a path in the policy directory) into a slot and
+    /// records the version so that a restart restores it.
+    pub fn load_policy(
+        &self,
+        kind: PolicyKind,
+        slot: &str,
+        source: &str,
+        params: &BTreeMap<String, Value>,
+        record: bool,
+    ) -> Result<LoadReport, LoadError> {
+        let canary = Canary::sample(kind);
+        let limits = RuntimeLimits::default();
+        let report = match source.strip_prefix("embedded:") {
+            Some(name) => {
+                let policy = embedded::shipped(name).filter(|p| p.kind == kind).ok_or_else(|| {
+                    LoadError::NotAComponent(format!("no shipped {kind} policy named {name:?}"))
+                })?;
+                self.registry.load_bytes(
+                    kind,
+                    slot,
+                    policy.wasm,
+                    PolicySource::Embedded(name.to_owned()),
+                    params,
+                    limits,
+                    &canary,
+                )?
+            }
+            None => self
+                .registry
+                .load_file(kind, slot, Path::new(source), params, limits, &canary)?,
+        };
+        if record {
+            let recorded_source = if source.starts_with("embedded:") {
+                source.to_owned()
+            } else {
+                report.source.clone()
+            };
+            let params_json = serde_json::to_string(params).unwrap_or_else(|_| "{}".into());
+            let result = lock(&self.store).record_policy_version(
+                kind,
+                slot,
+                &report.policy,
+                &report.version,
+                &report.sha256,
+                &recorded_source,
+                &params_json,
+                unix_now(),
+            );
+            if let Err(error) = result {
+                tracing::warn!(%error, "policy loaded but its version could not be recorded");
+            }
+        }
+        Ok(report)
+    }
+
+    pub fn set_config(&self, key: &str, value: &Value) -> Result<Arc<ConfigSnapshot>, ConfigError> {
+        let mut store = lock(&self.store);
+        self.config.set(&mut store, key, value)
+    }
+
+    pub fn reset_config(&self, key: &str) -> Result<Arc<ConfigSnapshot>, ConfigError> {
+        let mut store = lock(&self.store);
+        self.config.reset(&mut store, key)
+    }
+
+    fn connect(&self, runtime: &tokio::runtime::Handle) -> Result<ClnNode, CycleError> {
+        let timeout = self.setup.rpc_timeout;
+        Ok(runtime.block_on(ClnNode::connect(&self.setup.rpc_socket, timeout))?)
+    }
+
+    /// Pulls new forwards into the ledger (blocking: call from a worker thread).
+    pub fn ingest_blocking(&self, runtime: &tokio::runtime::Handle) -> Result<usize, CycleError> {
+        let node = self.connect(runtime)?;
+        let mut store = lock(&self.store);
+        let mut flows = lock(&self.flows);
+        ingest_forwards(&node, &mut store, &mut flows)
+    }
+
+    /// Ingestion, then a fee cycle (blocking: call from a worker thread).
+    pub fn fee_cycle_blocking(
+        &self,
+        runtime: &tokio::runtime::Handle,
+        dry_run: bool,
+    ) -> Result<FeeCycleReport, CycleError> {
+        let mut node = self.connect(runtime)?;
+        let config = self.config.snapshot();
+        let seed = lock(&self.seeds).next_u64();
+        let mut store = lock(&self.store);
+        let mut flows = lock(&self.flows);
+        ingest_forwards(&node, &mut store, &mut flows)?;
+        let mut deps = CycleDeps {
+            node: &mut node,
+            store: &mut store,
+            registry: &self.registry,
+            flows: &mut flows,
+        };
+        let report = run_fee_cycle(&mut deps, &config, DEFAULT_SLOT, seed, dry_run)?;
+        *lock(&self.last_fee_cycle) = Some(CycleSummary {
+            cycle_id: report.cycle_id,
+            started_at: report.started_at,
+            duration_us: report.duration_us,
+            policy: report.policy.clone(),
+            dry_run: report.dry_run,
+            applied: report.counts.applied,
+            clamped: report.counts.clamped,
+            suppressed: report.counts.suppressed,
+            unchanged: report.counts.unchanged,
+            failed: report.counts.failed,
+            policy_error: report.policy_error.clone(),
+        });
+        Ok(report)
+    }
+
+    /// Runs a fee cycle now on a worker thread, after any cycle in progress.
+    pub async fn run_fee_cycle(&self, dry_run: bool) -> Result<FeeCycleReport, CycleError> {
+        let _one_at_a_time = self.cycle_lock.lock().await;
+        let state = self.clone();
+        let runtime = tokio::runtime::Handle::current();
+        let result = tokio::task::spawn_blocking(move || state.fee_cycle_blocking(&runtime, dry_run))
+            .await
+            .unwrap_or_else(|e| Err(CycleError::Node(crate::node::NodeError::Transport(format!("cycle worker failed: {e}")))));
+        *lock(&self.last_cycle_error) = result.as_ref().err().map(ToString::to_string);
+        result
+    }
+
+    pub async fn ingest(&self) -> Result<usize, CycleError> {
+        let _one_at_a_time = self.cycle_lock.lock().await;
+        let state = self.clone();
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || state.ingest_blocking(&runtime))
+            .await
+            .unwrap_or_else(|e| Err(CycleError::Node(crate::node::NodeError::Transport(format!("ingest worker failed: {e}")))))
+    }
+
+    /// Reads the feerate now; on the rising edge of a ≥ 4× shock, wakes the fee cycle at once.
+    pub async fn check_mempool_shock(&self) {
+        let state = self.clone();
+        let runtime = tokio::runtime::Handle::current();
+        let reading = tokio::task::spawn_blocking(move || -> Result<Option<f64>, CycleError> {
+            use crate::node::Node as _;
+            let node = state.connect(&runtime)?;
+            let now = node.now_secs();
+            let opening_perkb = node.opening_feerate_perkb()?;
+            let mut store = lock(&state.store);
+            store.record_feerate(crate::model::FeerateSample { at_secs: now, opening_perkb })?;
+            let history = store.feerates_since(now.saturating_sub(crate::cycle::FEERATE_HISTORY_SECS))?;
+            Ok(mempool::spike_ratio(&history, now))
+        })
+        .await;
+        let ratio = match reading {
+            Ok(Ok(ratio)) => ratio,
+            Ok(Err(error)) => {
+                tracing::debug!(%error, "feerate check skipped");
+                return;
+            }
+            Err(error) => {
+                tracing::warn!(%error, "feerate check failed");
+                return;
+            }
+        };
+        let shock = ratio.is_some_and(|r| r >= mempool::IMMEDIATE_TRIGGER);
+        let was = self.in_mempool_shock.swap(shock, Ordering::SeqCst);
+        if shock && !was {
+            tracing::info!(ratio, "mempool shock: re-pricing now");
+            self.fee_wake.notify_one();
+        }
+    }
+
+    pub fn store(&self) -> MutexGuard<'_, Store> {
+        lock(&self.store)
+    }
+
+    pub fn last_fee_cycle(&self) -> Option<CycleSummary> {
+        lock(&self.last_fee_cycle).clone()
+    }
+
+    pub fn last_cycle_error(&self) -> Option<String> {
+        lock(&self.last_cycle_error).clone()
+    }
+
+    pub fn is_shutting_down(&self) -> bool {
+        self.shutting_down.load(Ordering::SeqCst)
+    }
+
+    /// Stops scheduling and waits (bounded) for a cycle in progress to finish.
+    pub async fn begin_shutdown(&self, wait: Duration) {
+        self.shutting_down.store(true, Ordering::SeqCst);
+        self.fee_wake.notify_waiters();
+        self.ingest_wake.notify_waiters();
+        if tokio::time::timeout(wait, self.cycle_lock.lock()).await.is_err() {
+            tracing::warn!("a cycle was still running at shutdown; its recorded intents are reconciled at the next start");
+        }
+    }
+}
+
+/// `KEY=VALUE` words or a JSON object, as RPC `params` for a policy.
+pub fn policy_params(raw: Option<&Value>) -> Result<BTreeMap<String, Value>, String> {
+    match raw {
+        None | Some(Value::Null) => Ok(BTreeMap::new()),
+        Some(Value::Object(map)) => Ok(map.clone().into_iter().collect()),
+        Some(Value::String(text)) => match serde_json::from_str::<Value>(text) {
+            Ok(Value::Object(map)) => Ok(map.into_iter().collect()),
+            _ => params_from_words(text.split_whitespace()),
+        },
+        Some(other) => Err(format!("params must be an object or KEY=VALUE words, got {other}")),
+    }
+}
