@@ -3,6 +3,8 @@
 //! Everything here reaches revops from the outside — its command line now, the plugin
 //! protocol and the `lightning-rpc` socket of a stand-in lightningd later.
 
+pub mod standin;
+
 use std::{
     path::{Path, PathBuf},
     process::{Command, Output},

@@ -48,7 +48,10 @@ impl ConfigManager {
     }
 
     /// The stored overrides over `base` (each key validated) over the defaults.
-    pub fn load_with_base(store: &Store, base: BTreeMap<String, Value>) -> Result<Self, ConfigError> {
+    pub fn load_with_base(
+        store: &Store,
+        base: BTreeMap<String, Value>,
+    ) -> Result<Self, ConfigError> {
         let base = base
             .iter()
             .map(|(key, value)| Ok((key.clone(), keys::normalize(key, value)?)))
@@ -113,7 +116,11 @@ impl ConfigManager {
         let stored = store.write_config_verified(&change, |stored| {
             parse_stored(&stored.overrides).is_ok_and(|read_back| read_back == expected)
         })?;
-        let snapshot = Arc::new(ConfigSnapshot::build(stored.generation, &self.base, overrides)?);
+        let snapshot = Arc::new(ConfigSnapshot::build(
+            stored.generation,
+            &self.base,
+            overrides,
+        )?);
         tracing::info!(
             key,
             generation = snapshot.generation,

@@ -5,8 +5,8 @@
 //! and message.
 
 use super::{
-    Forward, ForwardStatus, Funds, Node, NodeChannel, NodeError, NodeHtlc, NodeInfo,
-    STATE_NORMAL, SetChannelFee,
+    Forward, ForwardStatus, Funds, Node, NodeChannel, NodeError, NodeHtlc, NodeInfo, STATE_NORMAL,
+    SetChannelFee,
 };
 use crate::{
     model::Opener,
@@ -17,8 +17,8 @@ use cln_rpc::{
     ClnRpc, RpcError, TypedRequest,
     model::{
         requests::{
-            FeeratesRequest, FeeratesStyle, GetinfoRequest, ListforwardsIndex,
-            ListforwardsRequest, ListfundsRequest, ListpeerchannelsRequest, SetchannelRequest,
+            FeeratesRequest, FeeratesStyle, GetinfoRequest, ListforwardsIndex, ListforwardsRequest,
+            ListfundsRequest, ListpeerchannelsRequest, SetchannelRequest,
         },
         responses::{
             ListforwardsForwards, ListforwardsForwardsStatus, ListpeerchannelsChannels,
@@ -103,7 +103,9 @@ fn msat(amount: Option<Amount>) -> Msat {
 }
 
 fn scid(id: cln_rpc::primitives::ShortChannelId) -> ShortChannelId {
-    ShortChannelId::from_u64(u64::from(id.block()) << 40 | u64::from(id.txindex()) << 16 | u64::from(id.outnum()))
+    ShortChannelId::from_u64(
+        u64::from(id.block()) << 40 | u64::from(id.txindex()) << 16 | u64::from(id.outnum()),
+    )
 }
 
 fn channel(c: ListpeerchannelsChannels) -> NodeChannel {
@@ -124,13 +126,20 @@ fn channel(c: ListpeerchannelsChannels) -> NodeChannel {
         },
         total: msat(c.total_msat),
         to_us: msat(c.to_us_msat),
-        fee_base: local.map_or_else(|| msat(c.fee_base_msat), |l| Msat::new(l.fee_base_msat.msat())),
-        fee_ppm: Ppm::new(local.map_or(c.fee_proportional_millionths.unwrap_or(0), |l| {
-            l.fee_proportional_millionths
-        })),
+        fee_base: local.map_or_else(
+            || msat(c.fee_base_msat),
+            |l| Msat::new(l.fee_base_msat.msat()),
+        ),
+        fee_ppm: Ppm::new(
+            local.map_or(c.fee_proportional_millionths.unwrap_or(0), |l| {
+                l.fee_proportional_millionths
+            }),
+        ),
         htlc_min: local.map_or(Msat::ZERO, |l| Msat::new(l.htlc_minimum_msat.msat())),
         htlc_max: local.map_or(Msat::ZERO, |l| Msat::new(l.htlc_maximum_msat.msat())),
-        max_accepted_htlcs: c.max_accepted_htlcs.map_or(483, |m| u16::try_from(m).unwrap_or(u16::MAX)),
+        max_accepted_htlcs: c
+            .max_accepted_htlcs
+            .map_or(483, |m| u16::try_from(m).unwrap_or(u16::MAX)),
         htlcs: c
             .htlcs
             .unwrap_or_default()

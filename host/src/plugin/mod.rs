@@ -31,7 +31,10 @@ async fn serve() -> anyhow::Result<()> {
     let builder = Builder::new(tokio::io::stdin(), tokio::io::stdout())
         .dynamic()
         .subscribe("forward_event", notifications::forward_event)
-        .subscribe("channel_state_changed", notifications::channel_state_changed)
+        .subscribe(
+            "channel_state_changed",
+            notifications::channel_state_changed,
+        )
         .subscribe("block_added", notifications::block_added)
         .subscribe("shutdown", notifications::shutdown)
         .setconfig_callback(options::on_setconfig);
@@ -49,7 +52,9 @@ async fn serve() -> anyhow::Result<()> {
     let state = match tokio::task::spawn_blocking(move || Revops::open(setup)).await? {
         Ok(state) => state,
         Err(error) => {
-            configured.disable(&format!("cannot start: {error:#}")).await?;
+            configured
+                .disable(&format!("cannot start: {error:#}"))
+                .await?;
             return Ok(());
         }
     };
@@ -79,7 +84,9 @@ where
     let rpc_timeout = plugin.option(&options::RPC_TIMEOUT)?;
     let ingest_interval = plugin.option(&options::INGEST_INTERVAL)?;
     if !(1..=3600).contains(&rpc_timeout) || !(1..=86_400).contains(&ingest_interval) {
-        anyhow::bail!("revenue-rpc-timeout-secs must be in 1..=3600 and revenue-ingest-interval-secs in 1..=86400");
+        anyhow::bail!(
+            "revenue-rpc-timeout-secs must be in 1..=3600 and revenue-ingest-interval-secs in 1..=86400"
+        );
     }
     Ok(Setup {
         rpc_socket: lightning_dir.join(&configuration.rpc_file),

@@ -2,10 +2,12 @@
 //! `setconfig` handler. Tunable options are dynamic: `lightning-cli setconfig` changes them at
 //! run time through the same transactional path as `revenue-config set`.
 
-use super::{errors::rpc_error, errors::CONFIG_REFUSED, errors::INVALID_PARAMS, state::Revops};
+use super::{errors::CONFIG_REFUSED, errors::INVALID_PARAMS, errors::rpc_error, state::Revops};
 use cln_plugin::{
     ConfiguredPlugin, Plugin,
-    options::{ConfigOption, DefaultBooleanConfigOption, DefaultIntegerConfigOption, StringConfigOption},
+    options::{
+        ConfigOption, DefaultBooleanConfigOption, DefaultIntegerConfigOption, StringConfigOption,
+    },
 };
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -35,14 +37,49 @@ pub const INGEST_INTERVAL: DefaultIntegerConfigOption = ConfigOption::new_i64_wi
 
 /// Tunable options: (option name, default, config key, description). Dynamic.
 pub const TUNABLE_INTEGERS: &[(&str, i64, &str, &str)] = &[
-    ("revenue-fee-interval-secs", 600, "fee.interval-secs", "Seconds between fee cycles."),
+    (
+        "revenue-fee-interval-secs",
+        600,
+        "fee.interval-secs",
+        "Seconds between fee cycles.",
+    ),
     ("revenue-min-fee-ppm", 1, "fee.min-ppm", "Fee floor, ppm."),
-    ("revenue-max-fee-ppm", 2500, "fee.max-ppm", "Fee ceiling, ppm."),
-    ("revenue-max-base-msat", 1000, "fee.max-base-msat", "Highest base fee revops sets, msat."),
-    ("revenue-max-step-pct", 50, "fee.max-step-pct", "Largest change per broadcast in normal pricing, %."),
-    ("revenue-hysteresis-pct", 5, "fee.hysteresis-pct", "Changes within this % of the last broadcast fee are not broadcast."),
-    ("revenue-max-broadcasts-per-day", 4, "fee.max-broadcasts-per-day", "Most fee broadcasts per channel in 24 h."),
-    ("revenue-min-broadcast-interval-secs", 3600, "fee.min-broadcast-interval-secs", "Least time between two broadcasts for a channel."),
+    (
+        "revenue-max-fee-ppm",
+        2500,
+        "fee.max-ppm",
+        "Fee ceiling, ppm.",
+    ),
+    (
+        "revenue-max-base-msat",
+        1000,
+        "fee.max-base-msat",
+        "Highest base fee revops sets, msat.",
+    ),
+    (
+        "revenue-max-step-pct",
+        50,
+        "fee.max-step-pct",
+        "Largest change per broadcast in normal pricing, %.",
+    ),
+    (
+        "revenue-hysteresis-pct",
+        5,
+        "fee.hysteresis-pct",
+        "Changes within this % of the last broadcast fee are not broadcast.",
+    ),
+    (
+        "revenue-max-broadcasts-per-day",
+        4,
+        "fee.max-broadcasts-per-day",
+        "Most fee broadcasts per channel in 24 h.",
+    ),
+    (
+        "revenue-min-broadcast-interval-secs",
+        3600,
+        "fee.min-broadcast-interval-secs",
+        "Least time between two broadcasts for a channel.",
+    ),
 ];
 pub const DRY_RUN: DefaultBooleanConfigOption = ConfigOption::new_bool_with_default(
     "revenue-dry-run",
@@ -66,13 +103,16 @@ where
         .option(INGEST_INTERVAL)
         .option(DRY_RUN.dynamic());
     for (name, default, _, description) in TUNABLE_INTEGERS {
-        builder = builder.option(ConfigOption::new_i64_with_default(name, *default, description).dynamic());
+        builder = builder
+            .option(ConfigOption::new_i64_with_default(name, *default, description).dynamic());
     }
     builder
 }
 
 /// The startup values of the tunable options, as config keys (the base under runtime overrides).
-pub fn config_base<I, O>(plugin: &ConfiguredPlugin<Revops, I, O>) -> anyhow::Result<BTreeMap<String, Value>>
+pub fn config_base<I, O>(
+    plugin: &ConfiguredPlugin<Revops, I, O>,
+) -> anyhow::Result<BTreeMap<String, Value>>
 where
     I: tokio::io::AsyncRead + Send + Unpin + 'static,
     O: Send + tokio::io::AsyncWrite + Unpin + 'static,
@@ -101,7 +141,12 @@ pub async fn on_setconfig(plugin: Plugin<Revops>, params: Value) -> anyhow::Resu
             .iter()
             .find(|(option, ..)| *option == name)
             .map(|(_, _, key, _)| *key)
-            .ok_or_else(|| rpc_error(INVALID_PARAMS, format!("{name} is not a dynamic revops option")))?
+            .ok_or_else(|| {
+                rpc_error(
+                    INVALID_PARAMS,
+                    format!("{name} is not a dynamic revops option"),
+                )
+            })?
     };
     let state = plugin.state().clone();
     let key_owned = key.to_owned();

@@ -59,7 +59,10 @@ impl Params {
                 "{}: {name} must be a string, got {other}",
                 self.method
             ))),
-            None => Err(invalid_params(format!("{}: missing parameter {name}", self.method))),
+            None => Err(invalid_params(format!(
+                "{}: missing parameter {name}",
+                self.method
+            ))),
         }
     }
 
@@ -108,7 +111,12 @@ mod tests {
     fn positional_and_keyword_forms_agree() {
         let names = ["kind", "name", "path"];
         let a = Params::parse("m", json!(["fee", "main", "x.wasm"]), &names).unwrap();
-        let b = Params::parse("m", json!({"kind": "fee", "name": "main", "path": "x.wasm"}), &names).unwrap();
+        let b = Params::parse(
+            "m",
+            json!({"kind": "fee", "name": "main", "path": "x.wasm"}),
+            &names,
+        )
+        .unwrap();
         for n in names {
             assert_eq!(a.required_str(n).unwrap(), b.required_str(n).unwrap());
         }
@@ -123,6 +131,11 @@ mod tests {
         }
         let p = Params::parse("m", json!({"kind": 3}), &names).unwrap();
         assert!(p.required_str("kind").is_err());
-        assert!(Params::parse("m", json!({}), &names).unwrap().required_str("kind").is_err());
+        assert!(
+            Params::parse("m", json!({}), &names)
+                .unwrap()
+                .required_str("kind")
+                .is_err()
+        );
     }
 }

@@ -10,7 +10,9 @@ use crate::{
     model::{PolicyKind, params_from_words},
     node::ClnNode,
     rng::SplitMix64,
-    runtime::{Canary, LoadError, LoadReport, PolicyDir, PolicySource, Registry, RuntimeLimits, Sandbox},
+    runtime::{
+        Canary, LoadError, LoadReport, PolicyDir, PolicySource, Registry, RuntimeLimits, Sandbox,
+    },
     store::{Durability, Store},
 };
 use serde_json::Value;
@@ -89,11 +91,15 @@ impl std::ops::Deref for Revops {
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Every holder leaves the data consistent between statements; a panic elsewhere must not
     // take the plugin down with it.
-    mutex.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    mutex
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 fn unix_now() -> u64 {
-    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0, |d| d.as_secs())
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
 }
 
 impl Revops {
@@ -114,7 +120,10 @@ impl Revops {
         let pending = store.pending_intents()?;
         if !pending.is_empty() {
             // A fee update's outcome is read back from the chain at the next cycle (price truth).
-            tracing::warn!(count = pending.len(), "actions interrupted by the last shutdown; the next cycle reconciles them with the node");
+            tracing::warn!(
+                count = pending.len(),
+                "actions interrupted by the last shutdown; the next cycle reconciles them with the node"
+            );
         }
         let revops = Revops(Arc::new(Inner {
             setup,
@@ -140,10 +149,21 @@ impl Revops {
     fn restore_fee_policy(&self) -> anyhow::Result<()> {
         let recorded = lock(&self.store).latest_policy_version(PolicyKind::Fee, DEFAULT_SLOT)?;
         if let Some(version) = recorded {
-            let params: BTreeMap<String, Value> = serde_json::from_str(&version.params).unwrap_or_default();
-            match self.load_policy(PolicyKind::Fee, DEFAULT_SLOT, &version.source, &params, false) {
+            let params: BTreeMap<String, Value> =
+                serde_json::from_str(&version.params).unwrap_or_default();
+            match self.load_policy(
+                PolicyKind::Fee,
+                DEFAULT_SLOT,
+                &version.source,
+                &params,
+                false,
+            ) {
                 Ok(report) => {
-                    tracing::info!(policy = report.policy, version = report.version, "fee policy restored");
+                    tracing::info!(
+                        policy = report.policy,
+                        version = report.version,
+                        "fee policy restored"
+                    );
                     return Ok(());
                 }
                 Err(error) => {
@@ -152,7 +172,13 @@ impl Revops {
             }
         }
         let configured = self.setup.fee_policy.clone();
-        self.load_policy(PolicyKind::Fee, DEFAULT_SLOT, &configured, &BTreeMap::new(), true)?;
+        self.load_policy(
+            PolicyKind::Fee,
+            DEFAULT_SLOT,
+            &configured,
+            &BTreeMap::new(),
+            true,
+        )?;
         Ok(())
     }
 
@@ -170,9 +196,11 @@ impl Revops {
         let limits = RuntimeLimits::default();
         let report = match source.strip_prefix("embedded:") {
             Some(name) => {
-                let policy = embedded::shipped(name).filter(|p| p.kind == kind).ok_or_else(|| {
-                    LoadError::NotAComponent(format!("no shipped {kind} policy named {name:?}"))
-                })?;
+                let policy = embedded::shipped(name)
+                    .filter(|p| p.kind == kind)
+                    .ok_or_else(|| {
+                        LoadError::NotAComponent(format!("no shipped {kind} policy named {name:?}"))
+                    })?;
                 self.registry.load_bytes(
                     kind,
                     slot,
@@ -183,9 +211,10 @@ impl Revops {
                     &canary,
                 )?
             }
-            None => self
-                .registry
-                .load_file(kind, slot, Path::new(source), params, limits, &canary)?,
+            None => {
+                self.registry
+                    .load_file(kind, slot, Path::new(source), params, limits, &canary)?
+            }
         };
         if record {
             let recorded_source = if source.starts_with("embedded:") {
@@ -274,9 +303,14 @@ impl Revops {
         let _one_at_a_time = self.cycle_lock.lock().await;
         let state = self.clone();
         let runtime = tokio::runtime::Handle::current();
-        let result = tokio::task::spawn_blocking(move || state.fee_cycle_blocking(&runtime, dry_run))
-            .await
-            .unwrap_or_else(|e| Err(CycleError::Node(crate::node::NodeError::Transport(format!("cycle worker failed: {e}")))));
+        let result =
+            tokio::task::spawn_blocking(move || state.fee_cycle_blocking(&runtime, dry_run))
+                .await
+                .unwrap_or_else(|e| {
+                    Err(CycleError::Node(crate::node::NodeError::Transport(
+                        format!("cycle worker failed: {e}"),
+                    )))
+                });
         *lock(&self.last_cycle_error) = result.as_ref().err().map(ToString::to_string);
         result
     }
@@ -287,7 +321,11 @@ impl Revops {
         let runtime = tokio::runtime::Handle::current();
         tokio::task::spawn_blocking(move || state.ingest_blocking(&runtime))
             .await
-            .unwrap_or_else(|e| Err(CycleError::Node(crate::node::NodeError::Transport(format!("ingest worker failed: {e}")))))
+            .unwrap_or_else(|e| {
+                Err(CycleError::Node(crate::node::NodeError::Transport(
+                    format!("ingest worker failed: {e}"),
+                )))
+            })
     }
 
     /// Reads the feerate now; on the rising edge of a ≥ 4× shock, wakes the fee cycle at once.
@@ -300,8 +338,12 @@ impl Revops {
             let now = node.now_secs();
             let opening_perkb = node.opening_feerate_perkb()?;
             let mut store = lock(&state.store);
-            store.record_feerate(crate::model::FeerateSample { at_secs: now, opening_perkb })?;
-            let history = store.feerates_since(now.saturating_sub(crate::cycle::FEERATE_HISTORY_SECS))?;
+            store.record_feerate(crate::model::FeerateSample {
+                at_secs: now,
+                opening_perkb,
+            })?;
+            let history =
+                store.feerates_since(now.saturating_sub(crate::cycle::FEERATE_HISTORY_SECS))?;
             Ok(mempool::spike_ratio(&history, now))
         })
         .await;
@@ -345,8 +387,13 @@ impl Revops {
         self.shutting_down.store(true, Ordering::SeqCst);
         self.fee_wake.notify_waiters();
         self.ingest_wake.notify_waiters();
-        if tokio::time::timeout(wait, self.cycle_lock.lock()).await.is_err() {
-            tracing::warn!("a cycle was still running at shutdown; its recorded intents are reconciled at the next start");
+        if tokio::time::timeout(wait, self.cycle_lock.lock())
+            .await
+            .is_err()
+        {
+            tracing::warn!(
+                "a cycle was still running at shutdown; its recorded intents are reconciled at the next start"
+            );
         }
     }
 }
@@ -360,6 +407,8 @@ pub fn policy_params(raw: Option<&Value>) -> Result<BTreeMap<String, Value>, Str
             Ok(Value::Object(map)) => Ok(map.into_iter().collect()),
             _ => params_from_words(text.split_whitespace()),
         },
-        Some(other) => Err(format!("params must be an object or KEY=VALUE words, got {other}")),
+        Some(other) => Err(format!(
+            "params must be an object or KEY=VALUE words, got {other}"
+        )),
     }
 }

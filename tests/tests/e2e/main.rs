@@ -1,4 +1,5 @@
 //! End-to-end tests of the `revops` binary.
 
+mod plugin_surface;
 mod policy_check;
 mod simulate;

@@ -39,10 +39,16 @@ pub async fn history(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value
 
 pub async fn run(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
     let params = Params::parse("revenue-run", raw, &["kind", "dry_run"])?;
-    let kind: PolicyKind = params.required_str("kind")?.parse().map_err(invalid_params)?;
+    let kind: PolicyKind = params
+        .required_str("kind")?
+        .parse()
+        .map_err(invalid_params)?;
     let dry_run = params.flag("dry_run")?;
     if kind != PolicyKind::Fee {
-        return Err(rpc_error(UNSUPPORTED, format!("{kind} cycles are not run by this version of revops yet")));
+        return Err(rpc_error(
+            UNSUPPORTED,
+            format!("{kind} cycles are not run by this version of revops yet"),
+        ));
     }
     let state = plugin.state();
     if state.is_shutting_down() {

@@ -12,16 +12,46 @@ use serde_json::Value;
 
 /// (name, usage, description), in the order `lightning-cli help` lists them.
 pub const METHODS: &[(&str, &str, &str)] = &[
-    ("revenue-status", "", "Version, uptime, loaded policies, last cycle and config generation."),
-    ("revenue-policy-list", "", "Loaded policy slots (active, last-known-good, quarantined) and shipped policies."),
-    ("revenue-policy-load", "kind name path [params]", "Load a policy into slot NAME of KIND from PATH (in the policy directory) or embedded:NAME; canary-tested, then swapped in."),
-    ("revenue-policy-rollback", "kind [name]", "Make the last-known-good policy of a slot active again."),
-    ("revenue-config", "[action] [key] [value]", "get (default), set or reset configuration; answers with the generation."),
-    ("revenue-fee-history", "[channel] [limit]", "Fee broadcasts revops made, newest first, with the current fee record."),
-    ("revenue-run", "kind [dry_run]", "Run a cycle of KIND now; dry_run=true previews without changing anything."),
+    (
+        "revenue-status",
+        "",
+        "Version, uptime, loaded policies, last cycle and config generation.",
+    ),
+    (
+        "revenue-policy-list",
+        "",
+        "Loaded policy slots (active, last-known-good, quarantined) and shipped policies.",
+    ),
+    (
+        "revenue-policy-load",
+        "kind name path [params]",
+        "Load a policy into slot NAME of KIND from PATH (in the policy directory) or embedded:NAME; canary-tested, then swapped in.",
+    ),
+    (
+        "revenue-policy-rollback",
+        "kind [name]",
+        "Make the last-known-good policy of a slot active again.",
+    ),
+    (
+        "revenue-config",
+        "[action] [key] [value]",
+        "get (default), set or reset configuration; answers with the generation.",
+    ),
+    (
+        "revenue-fee-history",
+        "[channel] [limit]",
+        "Fee broadcasts revops made, newest first, with the current fee record.",
+    ),
+    (
+        "revenue-run",
+        "kind [dry_run]",
+        "Run a cycle of KIND now; dry_run=true previews without changing anything.",
+    ),
 ];
 
-pub fn register<I, O>(mut builder: cln_plugin::Builder<Revops, I, O>) -> cln_plugin::Builder<Revops, I, O>
+pub fn register<I, O>(
+    mut builder: cln_plugin::Builder<Revops, I, O>,
+) -> cln_plugin::Builder<Revops, I, O>
 where
     I: tokio::io::AsyncRead + Send + Unpin + 'static,
     O: Send + tokio::io::AsyncWrite + Unpin + 'static,

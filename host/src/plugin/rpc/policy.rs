@@ -32,7 +32,9 @@ fn slot_name(params: &Params) -> anyhow::Result<String> {
     let name = params.optional_str("name")?.unwrap_or(DEFAULT_SLOT);
     let valid = !name.is_empty()
         && name.len() <= 64
-        && name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_');
     if !valid {
         return Err(invalid_params(format!(
             "slot name {name:?}: use 1–64 letters, digits, - or _"
@@ -41,14 +43,20 @@ fn slot_name(params: &Params) -> anyhow::Result<String> {
     if name != DEFAULT_SLOT {
         return Err(rpc_error(
             UNSUPPORTED,
-            format!("only the {DEFAULT_SLOT:?} slot runs in this version (per-peer assignment comes later)"),
+            format!(
+                "only the {DEFAULT_SLOT:?} slot runs in this version (per-peer assignment comes later)"
+            ),
         ));
     }
     Ok(name.to_owned())
 }
 
 pub async fn load(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
-    let params = Params::parse("revenue-policy-load", raw, &["kind", "name", "path", "params"])?;
+    let params = Params::parse(
+        "revenue-policy-load",
+        raw,
+        &["kind", "name", "path", "params"],
+    )?;
     let kind = kind(&params)?;
     let slot = slot_name(&params)?;
     let path = params.required_str("path")?.to_owned();

@@ -1,0 +1,256 @@
+//! A stand-in lightningd: starts the real `revops` binary as lightningd starts a plugin,
+//! speaks the plugin protocol on its stdin/stdout exactly as CLN v26.06 does (getmanifest,
+//! init with `configuration`, RPC passthrough, setconfig, notifications, shutdown), and serves
+//! the `lightning-rpc` socket from a simulated node (see `daemon`), recording every call.
+
+pub mod daemon;
+pub mod shapes;
+
+use crate::revops_binary;
+use daemon::{Daemon, Fault};
+use revops::sim::{Scenario, SimNetwork};
+use serde_json::{Value, json};
+use std::{
+    io::{BufReader, Read, Write},
+    os::unix::net::UnixListener,
+    process::{Child, ChildStdin, Command, Stdio},
+    sync::{
+        Arc, Mutex,
+        mpsc::{self, Receiver, RecvTimeoutError},
+    },
+    time::{Duration, Instant},
+};
+use tempfile::TempDir;
+
+const ANSWER_TIMEOUT: Duration = Duration::from_secs(60);
+
+pub struct StandIn {
+    lightning_dir: Option<TempDir>,
+    pub daemon: Arc<Mutex<Daemon>>,
+    pub manifest: Value,
+    /// The answer to `init` (`{}`, or `{"disable": reason}`).
+    pub init_result: Value,
+    child: Child,
+    stdin: ChildStdin,
+    answers: Receiver<Value>,
+    logs: Arc<Mutex<Vec<String>>>,
+    next_id: u64,
+}
+
+/// A simulated node for the stand-in: the built-in default scenario with `channels` channels.
+pub fn simulated_node(channels: usize) -> SimNetwork {
+    SimNetwork::new(
+        &Scenario::builtin("default").expect("built-in"),
+        Some(channels),
+    )
+}
+
+impl StandIn {
+    /// Starts revops with `options` (as in lightningd's config) against `node`.
+    pub fn start(node: SimNetwork, options: Value) -> Self {
+        let dir = tempfile::tempdir().expect("temp lightning-dir");
+        Self::start_in(dir, node, options)
+    }
+
+    /// Starts revops in an existing lightning-dir (a restart keeps revops' data there).
+    pub fn start_in(lightning_dir: TempDir, node: SimNetwork, options: Value) -> Self {
+        let socket = lightning_dir.path().join("lightning-rpc");
+        let _ = std::fs::remove_file(&socket);
+        let daemon = Arc::new(Mutex::new(Daemon {
+            node,
+            calls: Vec::new(),
+            faults: Default::default(),
+        }));
+        daemon::serve(
+            UnixListener::bind(&socket).expect("bind lightning-rpc"),
+            daemon.clone(),
+        );
+
+        let mut child = Command::new(revops_binary())
+            .env("LIGHTNINGD_PLUGIN", "1")
+            .env("CLN_PLUGIN_LOG", "debug")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("start revops");
+        let stdin = child.stdin.take().expect("stdin");
+        let logs = Arc::new(Mutex::new(Vec::new()));
+        let answers = read_stdout(child.stdout.take().expect("stdout"), logs.clone());
+        read_stderr(child.stderr.take().expect("stderr"), logs.clone());
+        let mut standin = Self {
+            lightning_dir: Some(lightning_dir),
+            daemon,
+            manifest: Value::Null,
+            init_result: Value::Null,
+            child,
+            stdin,
+            answers,
+            logs,
+            next_id: 1,
+        };
+        standin.handshake(options);
+        standin
+    }
+
+    fn handshake(&mut self, options: Value) {
+        let manifest = self
+            .request("getmanifest", json!({ "allow-deprecated-apis": false }))
+            .expect("getmanifest answered");
+        self.manifest = manifest;
+        let mut init = shapes::init_request()["params"].clone();
+        init["options"] = options;
+        init["configuration"]["lightning-dir"] = json!(self.dir());
+        init["configuration"]["startup"] = json!(true);
+        self.init_result = self.request("init", init).expect("init answered");
+    }
+
+    /// The lightning-dir (revops keeps its data in `revops/` under it).
+    pub fn dir(&self) -> &std::path::Path {
+        self.lightning_dir
+            .as_ref()
+            .expect("present until stop")
+            .path()
+    }
+
+    fn send(&mut self, message: &Value) {
+        let mut text = serde_json::to_string(message).unwrap();
+        text.push_str("\n\n");
+        self.stdin
+            .write_all(text.as_bytes())
+            .expect("write to revops");
+        self.stdin.flush().expect("flush");
+    }
+
+    /// Sends a request as lightningd does (string ids like `7/cln:method#1007`) and waits for
+    /// its answer: `Ok(result)` or `Err(error object)`.
+    pub fn request(&mut self, method: &str, params: Value) -> Result<Value, Value> {
+        let id = format!("{}/cln:{method}#{}", self.next_id, 1000 + self.next_id);
+        self.next_id += 1;
+        self.send(&json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        let deadline = Instant::now() + ANSWER_TIMEOUT;
+        loop {
+            let left = deadline.saturating_duration_since(Instant::now());
+            match self.answers.recv_timeout(left) {
+                Ok(answer) if answer["id"] == json!(id) => {
+                    return match answer.get("error") {
+                        Some(error) => Err(error.clone()),
+                        None => Ok(answer["result"].clone()),
+                    };
+                }
+                Ok(_) => continue,
+                Err(RecvTimeoutError::Timeout) => panic!(
+                    "no answer to {method} in {ANSWER_TIMEOUT:?}; logs:\n{}",
+                    self.logs().join("\n")
+                ),
+                Err(RecvTimeoutError::Disconnected) => panic!(
+                    "revops exited while answering {method}; logs:\n{}",
+                    self.logs().join("\n")
+                ),
+            }
+        }
+    }
+
+    /// An RPC method call passed through from a client (`lightning-cli revenue-…`).
+    pub fn call(&mut self, method: &str, params: Value) -> Result<Value, Value> {
+        self.request(method, params)
+    }
+
+    /// `lightning-cli setconfig NAME VAL`: lightningd passes the value as a string.
+    pub fn setconfig(&mut self, name: &str, val: &str) -> Result<Value, Value> {
+        self.request("setconfig", json!({ "config": name, "val": val }))
+    }
+
+    pub fn notify(&mut self, message: &Value) {
+        self.send(message);
+    }
+
+    pub fn fail(&self, method: &str, fault: Fault) {
+        self.daemon
+            .lock()
+            .unwrap()
+            .faults
+            .insert(method.to_owned(), fault);
+    }
+
+    pub fn heal(&self, method: &str) {
+        self.daemon.lock().unwrap().faults.remove(method);
+    }
+
+    pub fn calls_of(&self, method: &str) -> Vec<Value> {
+        self.daemon.lock().unwrap().calls_of(method)
+    }
+
+    pub fn logs(&self) -> Vec<String> {
+        self.logs.lock().unwrap().clone()
+    }
+
+    /// Whether the plugin process is still running.
+    pub fn alive(&mut self) -> bool {
+        self.child.try_wait().expect("wait").is_none()
+    }
+
+    /// Sends `shutdown` as lightningd does and waits for the process to exit; returns the
+    /// lightning-dir and the node for a restart.
+    pub fn stop(mut self) -> (TempDir, SimNetwork, std::process::ExitStatus) {
+        self.notify(&shapes::shutdown());
+        let deadline = Instant::now() + Duration::from_secs(30);
+        let status = loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                break status;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "revops did not exit after shutdown"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        };
+        // The socket thread keeps its handle on the daemon; take the node out of it.
+        let node = std::mem::replace(&mut self.daemon.lock().unwrap().node, simulated_node(1));
+        let dir = self.lightning_dir.take().expect("present until stop");
+        (dir, node, status)
+    }
+}
+
+impl Drop for StandIn {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Splits the plugin's stdout into answers (to the channel) and log notifications.
+fn read_stdout(
+    stdout: impl Read + Send + 'static,
+    logs: Arc<Mutex<Vec<String>>>,
+) -> Receiver<Value> {
+    let (sender, receiver) = mpsc::channel();
+    std::thread::spawn(move || {
+        let messages =
+            serde_json::Deserializer::from_reader(BufReader::new(stdout)).into_iter::<Value>();
+        for message in messages {
+            let Ok(message) = message else { return };
+            if message["method"] == "log" {
+                let line = format!(
+                    "[{}] {}",
+                    message["params"]["level"].as_str().unwrap_or("?"),
+                    message["params"]["message"].as_str().unwrap_or_default()
+                );
+                logs.lock().unwrap().push(line);
+            } else if message.get("id").is_some() && sender.send(message).is_err() {
+                return;
+            }
+        }
+    });
+    receiver
+}
+
+fn read_stderr(mut stderr: impl Read + Send + 'static, logs: Arc<Mutex<Vec<String>>>) {
+    std::thread::spawn(move || {
+        let mut text = String::new();
+        let _ = stderr.read_to_string(&mut text);
+        if !text.is_empty() {
+            logs.lock().unwrap().push(format!("[stderr] {text}"));
+        }
+    });
+}
