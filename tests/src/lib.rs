@@ -8,26 +8,30 @@ pub mod standin;
 use std::{
     path::{Path, PathBuf},
     process::{Command, Output},
+    sync::Once,
 };
 
-/// The `revops` binary of this build (`target/<profile>/revops`), built on demand if a test
-/// runs before cargo has built it.
+/// The `revops` binary of this build (`target/<profile>/revops`). Built (or brought up to
+/// date) once per test process: `cargo test -p revops-tests` alone would otherwise run a
+/// stale binary, since this crate depends on revops' library, not its binary.
 pub fn revops_binary() -> PathBuf {
+    static BUILT: Once = Once::new();
     let test_exe = std::env::current_exe().expect("test executable path");
     // target/<profile>/deps/<test> → target/<profile>/revops
     let profile_dir = test_exe
         .parent()
         .and_then(Path::parent)
         .expect("test runs from target/<profile>/deps");
-    let binary = profile_dir.join("revops");
-    if !binary.exists() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "-p", "revops", "--bin", "revops"])
-            .status()
-            .expect("running cargo build");
+    BUILT.call_once(|| {
+        let mut build = Command::new(env!("CARGO"));
+        build.args(["build", "--quiet", "-p", "revops", "--bin", "revops"]);
+        if profile_dir.ends_with("release") {
+            build.arg("--release");
+        }
+        let status = build.status().expect("running cargo build");
         assert!(status.success(), "building the revops binary failed");
-    }
-    binary
+    });
+    profile_dir.join("revops")
 }
 
 /// Runs `revops ARGS…` to completion.

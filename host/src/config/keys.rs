@@ -39,7 +39,7 @@ const fn int(
 pub const KEYS: &[KeySpec] = &[
     int(
         "fee.interval-secs",
-        60,
+        5,
         86_400,
         600,
         "Seconds between fee cycles.",

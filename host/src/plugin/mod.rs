@@ -24,7 +24,11 @@ pub fn run() -> anyhow::Result<()> {
         .enable_all()
         .thread_name("revops")
         .build()?;
-    runtime.block_on(serve())
+    let result = runtime.block_on(serve());
+    // tokio reads stdin on a blocking thread that only returns when lightningd closes the
+    // pipe; do not wait for it.
+    runtime.shutdown_background();
+    result
 }
 
 async fn serve() -> anyhow::Result<()> {
@@ -62,8 +66,11 @@ async fn serve() -> anyhow::Result<()> {
     tracing::info!(version = env!("CARGO_PKG_VERSION"), data_dir = %state.setup.data_dir.display(), "revops started");
     scheduler::spawn(state.clone());
     plugin.join().await?;
-    // stdin closed or shutdown requested: let a running cycle finish, then drop the store.
+    // stdin closed or shutdown requested: let a running cycle finish, then flush the store.
     state.begin_shutdown(Duration::from_secs(20)).await;
+    if let Err(error) = state.store().checkpoint() {
+        tracing::warn!(%error, "could not checkpoint the database at shutdown");
+    }
     tracing::info!("revops stopped");
     Ok(())
 }

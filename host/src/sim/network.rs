@@ -471,6 +471,17 @@ impl SimNetwork {
     }
 }
 
+/// A valid compressed public key for simulated node `n` (0 is our own node): lightningd's
+/// clients parse node ids as keys, so made-up hex would not do.
+fn node_id(n: u64) -> String {
+    let mut secret = [0u8; 32];
+    secret[..8].copy_from_slice(&(n + 1).to_be_bytes());
+    secret[31] = 1;
+    let key =
+        secp256k1::SecretKey::from_slice(&secret).expect("a small non-zero scalar is a valid key");
+    secp256k1::PublicKey::from_secret_key(&secp256k1::Secp256k1::signing_only(), &key).to_string()
+}
+
 fn new_channel(index: usize, spec: ChannelSpec, rng: SplitMix64) -> SimChannel {
     let capacity = spec.capacity_sat * 1000;
     let local = (capacity as f64 * spec.local_share) as u64;
@@ -478,7 +489,7 @@ fn new_channel(index: usize, spec: ChannelSpec, rng: SplitMix64) -> SimChannel {
     SimChannel {
         id: ShortChannelId::new(800_000 + index as u64 / 4000, index as u64 % 4000 + 1, 0)
             .expect("in range"),
-        peer_id: format!("02{:064x}", 0x5151_0000u64 + index as u64),
+        peer_id: node_id(index as u64 + 1),
         capacity,
         local,
         remote: capacity - local,
@@ -496,7 +507,7 @@ impl Node for SimNetwork {
     fn info(&self) -> Result<NodeInfo, NodeError> {
         let elapsed = self.now_ms / 1000 - self.scenario.start;
         Ok(NodeInfo {
-            id: format!("03{:064x}", 0x0515u64),
+            id: node_id(0),
             alias: format!("sim-{}", self.scenario.name),
             blockheight: START_HEIGHT + (elapsed / BLOCK_SECS) as u32,
         })

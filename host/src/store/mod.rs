@@ -76,6 +76,13 @@ impl Store {
         Ok(store)
     }
 
+    /// Moves the write-ahead log into the database file (at shutdown: a tidy directory).
+    pub fn checkpoint(&self) -> StoreResult<()> {
+        self.conn
+            .query_row("PRAGMA wal_checkpoint(TRUNCATE)", [], |_| Ok(()))?;
+        Ok(())
+    }
+
     /// Runs `f` in one transaction: all of its writes land, or none.
     pub fn atomically<T>(
         &mut self,

@@ -127,6 +127,22 @@ fn handle(node: &mut SimNetwork, method: &str, params: &Value) -> Result<Value, 
     }
 }
 
+/// An amount as lightningd's `param_msat` takes it: a number of msat, or a string with a
+/// `msat`, `sat` or `btc` suffix ("1000msat", "1sat").
+fn msat_param(value: &Value) -> Option<u64> {
+    if let Some(n) = value.as_u64() {
+        return Some(n);
+    }
+    let text = value.as_str()?;
+    if let Some(n) = text.strip_suffix("msat") {
+        return n.parse().ok();
+    }
+    if let Some(n) = text.strip_suffix("sat") {
+        return n.parse::<u64>().ok()?.checked_mul(1000);
+    }
+    text.parse().ok()
+}
+
 fn setchannel(node: &mut SimNetwork, params: &Value) -> Result<Value, Value> {
     let id = params
         .get("id")
@@ -144,7 +160,7 @@ fn setchannel(node: &mut SimNetwork, params: &Value) -> Result<Value, Value> {
     let feebase = params
         .get("feebase")
         .map(|v| {
-            v.as_u64().ok_or_else(|| {
+            msat_param(v).ok_or_else(|| {
                 invalid(format!(
                     "feebase: should be a millisatoshi amount: invalid token '{v}'"
                 ))

@@ -1,5 +1,7 @@
 //! End-to-end tests of the `revops` binary.
 
+mod plugin_fees;
+mod plugin_lifecycle;
 mod plugin_surface;
 mod policy_check;
 mod simulate;

@@ -1,0 +1,199 @@
+//! Fee cycles through the stand-in: real `setchannel` calls, hysteresis and idempotency,
+//! hot swap over RPC mid-run, hostile policies, dry-run.
+
+use revops::model::sample::SAMPLE_NOW_SECS;
+use revops_tests::{
+    built_guest,
+    standin::{StandIn, simulated_node},
+};
+use serde_json::{Value, json};
+
+fn run(standin: &mut StandIn) -> Value {
+    standin
+        .call("revenue-run", json!(["fee"]))
+        .expect("cycle runs")
+}
+
+fn load(standin: &mut StandIn, path: &str, params: Value) -> Result<Value, Value> {
+    standin.call(
+        "revenue-policy-load",
+        json!({ "kind": "fee", "name": "default", "path": path, "params": params }),
+    )
+}
+
+/// Puts a built guest into revops' policy directory.
+fn install(standin: &StandIn, guest: &str) {
+    let dir = standin.dir().join("revops").join("policies");
+    std::fs::copy(built_guest(guest), dir.join(guest)).expect("copy guest");
+}
+
+#[test]
+fn a_cycle_sets_fees_once_and_then_leaves_them_alone() {
+    let mut standin = StandIn::start(simulated_node(4), json!({}));
+    load(&mut standin, "embedded:static", json!({ "fee-ppm": 150 })).unwrap();
+    let first = run(&mut standin);
+    assert_eq!(first["counts"]["applied"], 4, "{first}");
+    let calls = standin.calls_of("setchannel");
+    assert_eq!(calls.len(), 4);
+    for call in &calls {
+        assert_eq!(call["feeppm"], 150, "{call}");
+        // cln-rpc sends amounts in lightningd's string form.
+        assert_eq!(call["feebase"], "1000msat", "{call}");
+        assert!(
+            call["id"].as_str().unwrap().contains('x'),
+            "scid form: {call}"
+        );
+    }
+    // Nothing changed since: no setchannel at all.
+    let second = run(&mut standin);
+    assert_eq!(second["counts"]["unchanged"], 4, "{second}");
+    assert_eq!(standin.calls_of("setchannel").len(), 4);
+    // 150 → 155 is within the 5 % hysteresis: recorded as suppressed, not sent.
+    load(&mut standin, "embedded:static", json!({ "fee-ppm": 155 })).unwrap();
+    let third = run(&mut standin);
+    assert_eq!(third["counts"]["suppressed"], 4, "{third}");
+    assert_eq!(standin.calls_of("setchannel").len(), 4);
+    let history = standin.call("revenue-fee-history", json!([])).unwrap();
+    assert_eq!(history["broadcasts"].as_array().unwrap().len(), 4);
+}
+
+#[test]
+fn dry_run_previews_without_touching_the_node() {
+    let mut standin = StandIn::start(simulated_node(3), json!({}));
+    load(&mut standin, "embedded:static", json!({ "fee-ppm": 130 })).unwrap();
+    let preview = standin
+        .call("revenue-run", json!({ "kind": "fee", "dry_run": true }))
+        .unwrap();
+    assert_eq!(preview["dry_run"], true);
+    assert_eq!(preview["counts"]["applied"], 3);
+    assert!(standin.calls_of("setchannel").is_empty());
+    // The option does the same for scheduled cycles.
+    standin.setconfig("revenue-dry-run", "true").unwrap();
+    let cycle = run(&mut standin);
+    assert_eq!(cycle["dry_run"], true);
+    assert!(standin.calls_of("setchannel").is_empty());
+}
+
+#[test]
+fn hot_swap_over_rpc_changes_the_next_cycle_without_a_restart() {
+    // No minimum interval between broadcasts: every swap's fee may go out at once.
+    let options = json!({ "revenue-min-broadcast-interval-secs": 0 });
+    let mut standin = StandIn::start(simulated_node(3), options);
+    let mut cycle_ids = Vec::new();
+    for (round, fee) in [120u32, 170, 240, 170].into_iter().enumerate() {
+        let report = load(&mut standin, "embedded:static", json!({ "fee-ppm": fee })).unwrap();
+        if round > 0 {
+            assert!(report["replaced"].as_str().unwrap().starts_with("static@"));
+        }
+        let cycle = run(&mut standin);
+        cycle_ids.push(cycle["cycle_id"].as_u64().unwrap());
+        assert!(cycle["policy"].as_str().unwrap().starts_with("static@"));
+        let last = standin.calls_of("setchannel").last().cloned().unwrap();
+        assert_eq!(last["feeppm"], fee, "round {round}: {cycle}");
+    }
+    assert_eq!(cycle_ids, vec![1, 2, 3, 4], "no cycle missed or repeated");
+}
+
+#[test]
+fn the_scheduler_keeps_cycling_across_a_swap() {
+    let mut standin = StandIn::start(simulated_node(3), json!({ "revenue-fee-interval-secs": 5 }));
+    let wait_for_cycle = |standin: &mut StandIn, after: u64| -> Value {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        loop {
+            let status = standin.call("revenue-status", json!([])).unwrap();
+            let last = &status["last_cycle"]["fee"];
+            if last["cycle_id"].as_u64().is_some_and(|id| id > after) {
+                return last.clone();
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "no scheduled cycle: {status}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(200));
+        }
+    };
+    let first = wait_for_cycle(&mut standin, 0);
+    assert!(
+        first["policy"]
+            .as_str()
+            .unwrap()
+            .starts_with("one-percent@")
+    );
+    load(&mut standin, "embedded:static", json!({ "fee-ppm": 110 })).unwrap();
+    let id = first["cycle_id"].as_u64().unwrap();
+    let mut next = wait_for_cycle(&mut standin, id);
+    // A cycle already waiting on the lock may still have run the old version; the one after
+    // must run the new one.
+    if next["policy"].as_str().unwrap().starts_with("one-percent@") {
+        next = wait_for_cycle(&mut standin, next["cycle_id"].as_u64().unwrap());
+    }
+    assert!(
+        next["policy"].as_str().unwrap().starts_with("static@"),
+        "{next}"
+    );
+    assert_eq!(next["policy_error"], Value::Null);
+}
+
+#[test]
+fn a_hostile_policy_is_refused_and_the_node_keeps_its_fees() {
+    let mut standin = StandIn::start(simulated_node(3), json!({}));
+    install(&standin, "hostile_fee.wasm");
+    load(&mut standin, "embedded:static", json!({ "fee-ppm": 150 })).unwrap();
+    run(&mut standin);
+    let before = standin.calls_of("setchannel").len();
+    for mode in ["loop", "oom", "panic", "absurd-fee", "huge-state"] {
+        let error = load(&mut standin, "hostile_fee.wasm", json!({ "mode": mode })).unwrap_err();
+        assert_eq!(error["code"], 1601, "{mode}: {error}");
+        assert!(
+            error["message"].as_str().unwrap().contains("canary"),
+            "{mode}: {error}"
+        );
+    }
+    let status = standin.call("revenue-status", json!([])).unwrap();
+    assert_eq!(status["policies"][0]["name"], "static");
+    run(&mut standin);
+    assert_eq!(
+        standin.calls_of("setchannel").len(),
+        before,
+        "fees untouched"
+    );
+}
+
+#[test]
+fn a_policy_that_turns_hostile_is_quarantined() {
+    let mut standin = StandIn::start(simulated_node(3), json!({}));
+    install(&standin, "hostile_fee.wasm");
+    load(&mut standin, "embedded:static", json!({ "fee-ppm": 150 })).unwrap();
+    run(&mut standin);
+    let turn = SAMPLE_NOW_SECS + 3600;
+    load(
+        &mut standin,
+        "hostile_fee.wasm",
+        json!({ "mode": "panic", "after-secs": turn }),
+    )
+    .unwrap();
+    standin.daemon.lock().unwrap().node.advance_to(turn + 600);
+    for _ in 0..3 {
+        let cycle = run(&mut standin);
+        assert!(
+            cycle["policy_error"]
+                .as_str()
+                .unwrap()
+                .contains("deliberate panic"),
+            "{cycle}"
+        );
+    }
+    let status = standin.call("revenue-status", json!([])).unwrap();
+    assert_eq!(status["policies"][0]["state"], "fallback", "{status}");
+    assert_eq!(status["policies"][0]["name"], "static");
+    let recovered = run(&mut standin);
+    assert_eq!(recovered["policy_error"], Value::Null);
+    assert!(recovered["policy"].as_str().unwrap().starts_with("static@"));
+    let list = standin.call("revenue-policy-list", json!([])).unwrap();
+    assert!(
+        list["slots"][0]["quarantined"]
+            .as_str()
+            .unwrap()
+            .starts_with("hostile-fee@")
+    );
+}
