@@ -1,6 +1,6 @@
 //! The fee cycle.
 
-use super::{CycleDeps, CycleError, gather};
+use super::{CycleDeps, CycleError, gather, shadow};
 use crate::{
     config::ConfigSnapshot,
     guards::fee::{ChannelFacts, FeeVerdict, judge},
@@ -12,6 +12,47 @@ use serde::Serialize;
 use std::{collections::HashMap, time::Instant};
 
 const DAY_SECS: u64 = 86_400;
+
+/// What the guards judge a cycle's proposals against: the facts gathered before anything was
+/// executed, so the active policy and a shadow are judged alike.
+pub(super) struct Judging<'a> {
+    pub gathered: &'a gather::Gathered,
+    pub broadcasts: &'a HashMap<crate::scid::ShortChannelId, u32>,
+    pub config: &'a ConfigSnapshot,
+    pub now: u64,
+}
+
+impl Judging<'_> {
+    pub fn judge_all(&self, proposals: Vec<FeeProposal>) -> Vec<(FeeProposal, FeeVerdict)> {
+        let channels = &self.gathered.snapshot.channels;
+        let index_of: HashMap<_, _> = channels
+            .iter()
+            .enumerate()
+            .map(|(i, c)| (c.id, i))
+            .collect();
+        proposals
+            .into_iter()
+            .map(|proposal| {
+                // Validated by the runtime: proposals name snapshot channels.
+                let index = index_of[&proposal.channel];
+                let channel = &channels[index];
+                let facts = ChannelFacts {
+                    chain_ppm: channel.fee_ppm,
+                    chain_base: channel.fee_base,
+                    record: &self.gathered.records[index],
+                    broadcasts_last_day: self.broadcasts.get(&channel.id).copied().unwrap_or(0),
+                    probe_active: channel.probe_active,
+                    bounds: self
+                        .config
+                        .fee
+                        .bounds_for(channel.id, &self.gathered.peer_ids[index]),
+                };
+                let verdict = judge(&proposal, &facts, &self.config.fee, self.now);
+                (proposal, verdict)
+            })
+            .collect()
+    }
+}
 
 /// What happened to one proposal.
 #[derive(Clone, Debug, Serialize)]
@@ -48,6 +89,8 @@ pub struct FeeCycleReport {
     pub fuel_used: u64,
     pub duration_us: u64,
     pub outcomes: Vec<FeeOutcome>,
+    /// A shadow policy's decisions on the same snapshot, compared; never executed.
+    pub shadow: Option<shadow::ShadowReport>,
 }
 
 /// One fee cycle with the policy in registry slot `slot`, under `config`. `seed` is the only
@@ -109,35 +152,24 @@ pub fn run_fee_cycle(
         fuel_used: 0,
         duration_us: 0,
         outcomes: Vec::new(),
+        shadow: None,
     };
 
+    let broadcasts = deps
+        .store
+        .broadcast_counts_since(now.saturating_sub(DAY_SECS))?;
+    let judging = Judging {
+        gathered: &gathered,
+        broadcasts: &broadcasts,
+        config,
+        now,
+    };
     match deps.registry.propose_fees(slot, &ctx, &gathered.snapshot) {
         Ok(called) => {
             report.fuel_used = called.fuel_used;
             deps.store
                 .save_policy_state(PolicyKind::Fee, slot, &called.value.state)?;
-            let broadcasts = deps
-                .store
-                .broadcast_counts_since(now.saturating_sub(DAY_SECS))?;
-            let index_of: HashMap<_, _> = gathered
-                .snapshot
-                .channels
-                .iter()
-                .enumerate()
-                .map(|(index, c)| (c.id, index))
-                .collect();
-            for proposal in called.value.proposals {
-                let index = index_of[&proposal.channel]; // validated: proposals name snapshot channels
-                let channel = &gathered.snapshot.channels[index];
-                let facts = ChannelFacts {
-                    chain_ppm: channel.fee_ppm,
-                    chain_base: channel.fee_base,
-                    record: &gathered.records[index],
-                    broadcasts_last_day: broadcasts.get(&channel.id).copied().unwrap_or(0),
-                    probe_active: channel.probe_active,
-                    bounds: config.fee.bounds_for(channel.id, &gathered.peer_ids[index]),
-                };
-                let verdict = judge(&proposal, &facts, &config.fee, now);
+            for (proposal, verdict) in judging.judge_all(called.value.proposals) {
                 let error = if dry_run {
                     None
                 } else {
@@ -155,6 +187,7 @@ pub fn run_fee_cycle(
             report.policy_error = Some(error.to_string());
         }
     }
+    report.shadow = shadow::compare(deps, &ctx, &judging, &report.outcomes)?;
     report.counts = count(&report.outcomes);
     report.duration_us = started.elapsed().as_micros() as u64;
     report.cycle_id = record(deps, &report, seed)?;
@@ -291,5 +324,9 @@ fn record(deps: &mut CycleDeps<'_>, report: &FeeCycleReport, seed: u64) -> Resul
         failed: report.counts.failed,
         error: report.policy_error.clone(),
     };
-    Ok(deps.store.record_cycle(&cycle, &decisions)?)
+    let cycle_id = deps.store.record_cycle(&cycle, &decisions)?;
+    if let Some(shadow) = &report.shadow {
+        shadow::record(deps, cycle_id, shadow)?;
+    }
+    Ok(cycle_id)
 }

@@ -18,7 +18,7 @@ pub const FEERATE_HISTORY_SECS: u64 = 24 * 3600;
 const BLOCK_SECS: u64 = 600;
 
 /// The snapshot plus what the guards need per channel (index-aligned with `snapshot.channels`).
-pub(super) struct Gathered {
+pub(crate) struct Gathered {
     pub snapshot: Snapshot,
     pub peer_ids: Vec<String>,
     pub records: Vec<FeeRecord>,

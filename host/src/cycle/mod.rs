@@ -9,10 +9,12 @@
 mod fee;
 mod gather;
 mod ingest;
+mod shadow;
 
 pub use fee::{FeeCycleReport, FeeOutcome, VerdictCounts, run_fee_cycle};
 pub use gather::FEERATE_HISTORY_SECS;
 pub use ingest::ingest_forwards;
+pub use shadow::{SHADOW_SLOT, ShadowDiff, ShadowReport};
 
 use crate::{
     analytics::FlowTracker, node::Node, node::NodeError, runtime::Registry, store::Store,

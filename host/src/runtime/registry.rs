@@ -308,6 +308,17 @@ impl Registry {
         Ok(status_of(&key, slot))
     }
 
+    /// Unloads a slot entirely (e.g. ends a shadow experiment).
+    pub fn remove(&self, kind: PolicyKind, name: &str) -> Result<(), LoadError> {
+        self.slots()
+            .remove(&(kind, name.to_owned()))
+            .map(drop)
+            .ok_or_else(|| LoadError::NotLoaded {
+                kind,
+                name: name.to_owned(),
+            })
+    }
+
     pub fn status(&self) -> Vec<SlotStatus> {
         self.slots()
             .iter()

@@ -115,6 +115,28 @@ const MIGRATIONS: &[&str] = &[
         opening_perkb INTEGER NOT NULL
     );
     ",
+    // 2: shadow mode.
+    "
+    CREATE TABLE shadow_cycles (
+        cycle_id          INTEGER PRIMARY KEY REFERENCES cycles (id),
+        policy            TEXT NOT NULL,
+        compared          INTEGER NOT NULL,
+        differing         INTEGER NOT NULL,
+        active_broadcasts INTEGER NOT NULL,
+        shadow_broadcasts INTEGER NOT NULL,
+        error             TEXT
+    );
+    CREATE INDEX shadow_cycles_by_policy ON shadow_cycles (policy);
+    CREATE TABLE shadow_differences (
+        cycle_id       INTEGER NOT NULL REFERENCES shadow_cycles (cycle_id),
+        scid           INTEGER NOT NULL,
+        active_ppm     INTEGER NOT NULL,
+        active_verdict TEXT NOT NULL,
+        shadow_ppm     INTEGER NOT NULL,
+        shadow_verdict TEXT NOT NULL
+    );
+    CREATE INDEX shadow_differences_by_cycle ON shadow_differences (cycle_id);
+    ",
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> StoreResult<()> {

@@ -13,6 +13,7 @@ mod forwards;
 mod intents;
 mod migrations;
 mod policy_state;
+mod shadow;
 
 pub use config::StoredConfig;
 pub use cycles::{CycleRecord, DecisionRecord};
@@ -20,6 +21,7 @@ pub use fee_state::{BroadcastEntry, FeeRecord};
 pub use forwards::ForwardTotals;
 pub use intents::{Intent, IntentStatus};
 pub use policy_state::PolicyVersion;
+pub use shadow::{ShadowSummary, StoredDifference};
 
 use rusqlite::Connection;
 use std::path::Path;

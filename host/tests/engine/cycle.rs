@@ -182,3 +182,40 @@ fn the_default_policy_is_deterministic_for_a_seed() {
     };
     assert_eq!(decide(), decide());
 }
+
+#[test]
+fn a_shadow_decides_alongside_but_never_acts() {
+    let mut bench = Bench::new("static", json!({ "fee-ppm": 130 }));
+    bench
+        .registry
+        .load_bytes(
+            revops::model::PolicyKind::Fee,
+            revops::cycle::SHADOW_SLOT,
+            embedded::shipped("balance-curve").unwrap().wasm,
+            PolicySource::Embedded("balance-curve".into()),
+            &Default::default(),
+            RuntimeLimits::default(),
+            &Canary::sample(revops::model::PolicyKind::Fee),
+        )
+        .unwrap();
+    let report = bench.cycle(&ConfigSnapshot::default());
+    let shadow = report.shadow.expect("the shadow ran");
+    assert_eq!(shadow.compared, report.channels);
+    assert!(
+        !shadow.differing.is_empty(),
+        "balance-curve disagrees with a flat 130 ppm"
+    );
+    assert_eq!(shadow.error, None);
+    // Only the active policy's fees went out.
+    assert_eq!(bench.node.set_calls.len(), report.channels);
+    assert!(
+        bench
+            .node
+            .set_calls
+            .iter()
+            .all(|c| c.fee_ppm == Ppm::new(130))
+    );
+    let summary = bench.store.shadow_summary(&shadow.policy, 10).unwrap();
+    assert_eq!(summary.cycles, 1);
+    assert_eq!(summary.differing as usize, shadow.differing.len());
+}

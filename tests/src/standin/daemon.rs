@@ -32,6 +32,9 @@ pub struct Daemon {
     /// Every call the plugin made, in order: (method, params).
     pub calls: Vec<(String, Value)>,
     pub faults: HashMap<String, Fault>,
+    /// When set, `listforwards` serves this many made-up settled forwards instead of the
+    /// simulated node's (for the ingestion benchmark).
+    pub synthetic_forwards: Option<u64>,
 }
 
 impl Daemon {
@@ -74,7 +77,12 @@ fn connection(stream: UnixStream, daemon: Arc<Mutex<Daemon>>) {
                 Some(Fault::Error { code, message }) => {
                     Err(json!({ "code": code, "message": message }))
                 }
-                None => handle(&mut daemon.node, &method, &params),
+                None => match (method.as_str(), daemon.synthetic_forwards) {
+                    ("listforwards", Some(total)) => {
+                        Ok(synthetic_forwards(&daemon.node, &params, total))
+                    }
+                    _ => handle(&mut daemon.node, &method, &params),
+                },
             }
         };
         let envelope = match answer {
@@ -87,6 +95,39 @@ fn connection(stream: UnixStream, daemon: Arc<Mutex<Daemon>>) {
             return;
         }
     }
+}
+
+fn synthetic_forwards(node: &SimNetwork, params: &Value, total: u64) -> Value {
+    use revops::{
+        money::Msat,
+        node::{Forward, ForwardStatus},
+    };
+    let ids = node.channel_ids();
+    let start = params
+        .get("start")
+        .and_then(Value::as_u64)
+        .unwrap_or(0)
+        .max(1);
+    let limit = params
+        .get("limit")
+        .and_then(Value::as_u64)
+        .unwrap_or(u64::MAX);
+    let end = total.min(start.saturating_add(limit).saturating_sub(1));
+    let forwards: Vec<Forward> = (start..=end)
+        .map(|index| Forward {
+            created_index: index,
+            updated_index: index,
+            in_channel: ids[index as usize % ids.len()],
+            out_channel: Some(ids[(index as usize + 1) % ids.len()]),
+            in_amount: Msat::new(100_000_000 + 1_000 + index % 1000),
+            out_amount: Some(Msat::new(100_000_000)),
+            fee: Some(Msat::new(1_000 + index % 1000)),
+            status: ForwardStatus::Settled,
+            received_ms: 1_767_225_600_000 + index * 1000,
+            resolved_ms: Some(1_767_225_600_000 + index * 1000 + 250),
+        })
+        .collect();
+    shapes::listforwards(&forwards)
 }
 
 fn invalid(message: impl Into<String>) -> Value {

@@ -60,6 +60,7 @@ impl StandIn {
             node,
             calls: Vec::new(),
             faults: Default::default(),
+            synthetic_forwards: None,
         }));
         daemon::serve(
             UnixListener::bind(&socket).expect("bind lightning-rpc"),
@@ -183,6 +184,10 @@ impl StandIn {
 
     pub fn logs(&self) -> Vec<String> {
         self.logs.lock().unwrap().clone()
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
     }
 
     /// Whether the plugin process is still running.

@@ -197,3 +197,38 @@ fn a_policy_that_turns_hostile_is_quarantined() {
             .starts_with("hostile-fee@")
     );
 }
+
+#[test]
+fn shadow_mode_compares_without_executing() {
+    let mut standin = StandIn::start(simulated_node(4), json!({}));
+    load(&mut standin, "embedded:static", json!({ "fee-ppm": 130 })).unwrap();
+    let loaded = standin
+        .call(
+            "revenue-policy-shadow",
+            json!(["fee", "embedded:balance-curve"]),
+        )
+        .unwrap();
+    assert_eq!(loaded["policy"], "balance-curve");
+    run(&mut standin);
+    assert!(
+        standin
+            .calls_of("setchannel")
+            .iter()
+            .all(|c| c["feeppm"] == 130)
+    );
+    let compared = standin
+        .call("revenue-policy-compare", json!(["fee"]))
+        .unwrap();
+    let shadow = &compared["shadow"];
+    assert_eq!(shadow["cycles"], 1, "{compared}");
+    assert_eq!(shadow["compared"], 4);
+    assert!(shadow["differing"].as_u64().unwrap() > 0);
+    assert!(compared["active"].as_str().unwrap().starts_with("static@"));
+    standin
+        .call("revenue-policy-shadow", json!(["fee", "off"]))
+        .unwrap();
+    let error = standin
+        .call("revenue-policy-compare", json!(["fee"]))
+        .unwrap_err();
+    assert_eq!(error["code"], 1602);
+}

@@ -33,6 +33,16 @@ pub const METHODS: &[(&str, &str, &str)] = &[
         "Make the last-known-good policy of a slot active again.",
     ),
     (
+        "revenue-policy-shadow",
+        "kind path [params]",
+        "Run a candidate policy beside the active one on the same snapshots; its decisions are recorded, never executed. PATH off ends it.",
+    ),
+    (
+        "revenue-policy-compare",
+        "kind [limit]",
+        "Where the shadow policy's decisions differ from the active one's, so far.",
+    ),
+    (
         "revenue-config",
         "[action] [key] [value]",
         "get (default), set or reset configuration; answers with the generation.",
@@ -62,6 +72,8 @@ where
             "revenue-policy-list" => RpcMethodBuilder::new(name, policy::list),
             "revenue-policy-load" => RpcMethodBuilder::new(name, policy::load),
             "revenue-policy-rollback" => RpcMethodBuilder::new(name, policy::rollback),
+            "revenue-policy-shadow" => RpcMethodBuilder::new(name, policy::shadow),
+            "revenue-policy-compare" => RpcMethodBuilder::new(name, policy::compare),
             "revenue-config" => RpcMethodBuilder::new(name, config::config),
             "revenue-fee-history" => RpcMethodBuilder::new(name, fees::history),
             "revenue-run" => RpcMethodBuilder::new(name, fees::run),

@@ -2,6 +2,7 @@
 
 use super::{super::state::Revops, blocking, to_value};
 use crate::{
+    cycle::SHADOW_SLOT,
     embedded,
     model::PolicyKind,
     plugin::{
@@ -74,6 +75,55 @@ pub async fn load(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
                 rpc_error(code, error)
             })?;
         to_value(&report)
+    })
+    .await
+}
+
+pub async fn shadow(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
+    let params = Params::parse("revenue-policy-shadow", raw, &["kind", "path", "params"])?;
+    let kind = kind(&params)?;
+    let path = params.required_str("path")?.to_owned();
+    let policy_params = policy_params(params.value("params")).map_err(invalid_params)?;
+    let state = plugin.state().clone();
+    blocking(move || {
+        if path == "off" {
+            state
+                .registry
+                .remove(kind, SHADOW_SLOT)
+                .map_err(|e| rpc_error(NOT_FOUND, e))?;
+            return Ok(json!({ "shadow": "off" }));
+        }
+        // A shadow is an experiment: not restored after a restart.
+        let report = state
+            .load_policy(kind, SHADOW_SLOT, &path, &policy_params, false)
+            .map_err(|error| rpc_error(POLICY_LOAD_FAILED, error))?;
+        to_value(&report)
+    })
+    .await
+}
+
+pub async fn compare(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
+    let params = Params::parse("revenue-policy-compare", raw, &["kind", "limit"])?;
+    let kind = kind(&params)?;
+    let limit = params.optional_u32("limit")?.unwrap_or(50);
+    let state = plugin.state().clone();
+    blocking(move || {
+        let shadow = state.registry.active(kind, SHADOW_SLOT).map_err(|_| {
+            rpc_error(
+                NOT_FOUND,
+                "no shadow policy is running (revenue-policy-shadow)",
+            )
+        })?;
+        let active = state
+            .registry
+            .active(kind, DEFAULT_SLOT)
+            .ok()
+            .map(|p| p.label());
+        let summary = state
+            .store()
+            .shadow_summary(&shadow.label(), limit)
+            .map_err(crate::plugin::errors::internal)?;
+        Ok(json!({ "active": active, "shadow": to_value(&summary)? }))
     })
     .await
 }
