@@ -8,7 +8,7 @@
 mod keys;
 mod snapshot;
 
-pub use keys::{KEYS, KeySpec, ValueKind};
+pub use keys::{KEYS, KeySpec, Scope, ValueKind};
 pub use snapshot::{Bounds, ConfigSnapshot, FeeConfig};
 
 use crate::store::{Store, StoreError};

@@ -1,6 +1,10 @@
 //! The fee cycle.
 
-use super::{CycleDeps, CycleError, gather, shadow};
+use super::{
+    CycleDeps, CycleError, gather,
+    partition::{self, Assignments},
+    shadow,
+};
 use crate::{
     config::ConfigSnapshot,
     guards::fee::{ChannelFacts, FeeVerdict, judge},
@@ -73,6 +77,15 @@ pub struct VerdictCounts {
     pub failed: u32,
 }
 
+/// One slot's part of a cycle.
+#[derive(Clone, Debug, Serialize)]
+pub struct SlotRun {
+    pub slot: String,
+    pub policy: String,
+    pub channels: usize,
+    pub error: Option<String>,
+}
+
 #[derive(Clone, Debug, Serialize)]
 pub struct FeeCycleReport {
     pub cycle_id: u64,
@@ -89,11 +102,14 @@ pub struct FeeCycleReport {
     pub fuel_used: u64,
     pub duration_us: u64,
     pub outcomes: Vec<FeeOutcome>,
+    /// Every slot that decided some channels (more than one when policies are assigned).
+    pub slots: Vec<SlotRun>,
     /// A shadow policy's decisions on the same snapshot, compared; never executed.
     pub shadow: Option<shadow::ShadowReport>,
 }
 
-/// One fee cycle with the policy in registry slot `slot`, under `config`. `seed` is the only
+/// One fee cycle: channels assigned to a slot are decided by that slot's policy, all others
+/// by the policy in `slot` (the default), under `config`. `seed` is the only
 /// randomness the policy gets; `force_dry_run` previews without touching the node.
 pub fn run_fee_cycle(
     deps: &mut CycleDeps<'_>,
@@ -126,23 +142,23 @@ pub fn run_fee_cycle(
         feerates,
     )?;
 
-    let state = deps.store.policy_state(PolicyKind::Fee, slot)?;
     let previous = deps.store.last_successful_cycle(PolicyKind::Fee.as_str())?;
     let ctx = CallContext {
         now_secs: now,
         previous_call_secs: previous.map(|(_, cycle)| cycle.started_at),
         seed,
-        state,
+        state: Default::default(),
     };
-    let policy_label = deps
-        .registry
-        .active(PolicyKind::Fee, slot)
-        .map(|p| p.label())
-        .unwrap_or_else(|e| e.to_string());
+    let label_of = |slot: &str| {
+        deps.registry
+            .active(PolicyKind::Fee, slot)
+            .map(|p| p.label())
+            .unwrap_or_else(|e| e.to_string())
+    };
     let mut report = FeeCycleReport {
         cycle_id: 0,
         started_at: now,
-        policy: policy_label,
+        policy: label_of(slot),
         config_generation: config.generation,
         dry_run,
         channels: gathered.snapshot.channels.len(),
@@ -152,6 +168,7 @@ pub fn run_fee_cycle(
         fuel_used: 0,
         duration_us: 0,
         outcomes: Vec::new(),
+        slots: Vec::new(),
         shadow: None,
     };
 
@@ -164,29 +181,48 @@ pub fn run_fee_cycle(
         config,
         now,
     };
-    match deps.registry.propose_fees(slot, &ctx, &gathered.snapshot) {
-        Ok(called) => {
-            report.fuel_used = called.fuel_used;
-            deps.store
-                .save_policy_state(PolicyKind::Fee, slot, &called.value.state)?;
-            for (proposal, verdict) in judging.judge_all(called.value.proposals) {
-                let error = if dry_run {
-                    None
-                } else {
-                    execute(deps, &proposal, &verdict, now)?
-                };
-                report.outcomes.push(FeeOutcome {
-                    proposal,
-                    verdict,
-                    error,
-                });
+    let assignments = Assignments::from_pairs(&deps.store.policy_assignments(PolicyKind::Fee)?);
+    let groups = assignments.partition(&gathered.snapshot, &gathered.peer_ids, slot);
+    let mut errors = Vec::new();
+    for (group, indexes) in groups {
+        let mut run = SlotRun {
+            slot: group.to_owned(),
+            policy: label_of(group),
+            channels: indexes.len(),
+            error: None,
+        };
+        let slot_ctx = CallContext {
+            state: deps.store.policy_state(PolicyKind::Fee, group)?,
+            ..ctx.clone()
+        };
+        let part = partition::subset(&gathered.snapshot, &indexes);
+        match deps.registry.propose_fees(group, &slot_ctx, &part) {
+            Ok(called) => {
+                report.fuel_used += called.fuel_used;
+                deps.store
+                    .save_policy_state(PolicyKind::Fee, group, &called.value.state)?;
+                for (proposal, verdict) in judging.judge_all(called.value.proposals) {
+                    let error = if dry_run {
+                        None
+                    } else {
+                        execute(deps, &proposal, &verdict, now)?
+                    };
+                    report.outcomes.push(FeeOutcome {
+                        proposal,
+                        verdict,
+                        error,
+                    });
+                }
+            }
+            Err(error) => {
+                tracing::warn!(slot = group, %error, "fee policy produced no decision; its channels keep their fees this cycle");
+                errors.push(format!("{group}: {error}"));
+                run.error = Some(error.to_string());
             }
         }
-        Err(error) => {
-            tracing::warn!(slot, %error, "fee policy produced no decision; no fee changes this cycle");
-            report.policy_error = Some(error.to_string());
-        }
+        report.slots.push(run);
     }
+    report.policy_error = (!errors.is_empty()).then(|| errors.join("; "));
     report.shadow = shadow::compare(deps, &ctx, &judging, &report.outcomes)?;
     report.counts = count(&report.outcomes);
     report.duration_us = started.elapsed().as_micros() as u64;

@@ -9,9 +9,10 @@
 mod fee;
 mod gather;
 mod ingest;
+pub mod partition;
 mod shadow;
 
-pub use fee::{FeeCycleReport, FeeOutcome, VerdictCounts, run_fee_cycle};
+pub use fee::{FeeCycleReport, FeeOutcome, SlotRun, VerdictCounts, run_fee_cycle};
 pub use gather::FEERATE_HISTORY_SECS;
 pub use ingest::ingest_forwards;
 pub use shadow::{SHADOW_SLOT, ShadowDiff, ShadowReport};

@@ -145,40 +145,43 @@ impl Revops {
         Ok(revops)
     }
 
-    /// The last loaded fee policy (as recorded), else the configured default.
+    /// Every slot's last loaded fee policy (as recorded); the configured default for the
+    /// default slot if it has none or it cannot be restored.
     fn restore_fee_policy(&self) -> anyhow::Result<()> {
-        let recorded = lock(&self.store).latest_policy_version(PolicyKind::Fee, DEFAULT_SLOT)?;
-        if let Some(version) = recorded {
+        let slots = lock(&self.store).recorded_slots(PolicyKind::Fee)?;
+        let mut default_restored = false;
+        for slot in slots {
+            let Some(version) = lock(&self.store).latest_policy_version(PolicyKind::Fee, &slot)?
+            else {
+                continue;
+            };
             let params: BTreeMap<String, Value> =
                 serde_json::from_str(&version.params).unwrap_or_default();
-            match self.load_policy(
-                PolicyKind::Fee,
-                DEFAULT_SLOT,
-                &version.source,
-                &params,
-                false,
-            ) {
+            match self.load_policy(PolicyKind::Fee, &slot, &version.source, &params, false) {
                 Ok(report) => {
                     tracing::info!(
+                        slot,
                         policy = report.policy,
                         version = report.version,
                         "fee policy restored"
                     );
-                    return Ok(());
+                    default_restored |= slot == DEFAULT_SLOT;
                 }
                 Err(error) => {
-                    tracing::warn!(source = version.source, %error, "cannot restore the last fee policy; loading the configured one");
+                    tracing::warn!(slot, source = version.source, %error, "cannot restore this slot's last fee policy");
                 }
             }
         }
-        let configured = self.setup.fee_policy.clone();
-        self.load_policy(
-            PolicyKind::Fee,
-            DEFAULT_SLOT,
-            &configured,
-            &BTreeMap::new(),
-            true,
-        )?;
+        if !default_restored {
+            let configured = self.setup.fee_policy.clone();
+            self.load_policy(
+                PolicyKind::Fee,
+                DEFAULT_SLOT,
+                &configured,
+                &BTreeMap::new(),
+                true,
+            )?;
+        }
         Ok(())
     }
 

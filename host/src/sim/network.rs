@@ -136,6 +136,10 @@ impl SimNetwork {
         self.channels.iter().map(|c| c.id).collect()
     }
 
+    pub fn channels_peer_ids(&self) -> Vec<String> {
+        self.channels.iter().map(|c| c.peer_id.clone()).collect()
+    }
+
     pub fn labels(&self) -> Vec<String> {
         self.channels.iter().map(|c| c.spec.label.clone()).collect()
     }

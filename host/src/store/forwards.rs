@@ -30,23 +30,21 @@ impl Store {
     pub fn ingest_forwards(&mut self, forwards: &[Forward]) -> StoreResult<Vec<Forward>> {
         self.atomically(|tx| {
             let mut newly_settled = Vec::new();
-            let mut previous_status =
-                tx.prepare_cached("SELECT status FROM forwards WHERE created_index = ?1")?;
-            let mut upsert = tx.prepare_cached(
-                "INSERT INTO forwards (created_index, updated_index, in_channel, out_channel,
-                     in_msat, out_msat, fee_msat, status, received_ms, resolved_ms)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)
-                 ON CONFLICT (created_index) DO UPDATE SET
-                     updated_index = excluded.updated_index, out_channel = excluded.out_channel,
-                     out_msat = excluded.out_msat, fee_msat = excluded.fee_msat,
-                     status = excluded.status, resolved_ms = excluded.resolved_ms",
+            // New forwards (the usual case) cost one statement; a known one is updated only
+            // while it is not final, so a replayed update can never count twice.
+            let mut insert = tx.prepare_cached(
+                "INSERT OR IGNORE INTO forwards (created_index, updated_index, in_channel,
+                     out_channel, in_msat, out_msat, fee_msat, status, received_ms, resolved_ms)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+            )?;
+            let mut update = tx.prepare_cached(
+                "UPDATE forwards SET updated_index = ?2, out_channel = ?3, out_msat = ?4,
+                     fee_msat = ?5, status = ?6, resolved_ms = ?7
+                 WHERE created_index = ?1 AND status = 'offered'",
             )?;
             let mut cursor = None;
             for forward in forwards {
-                let before: Option<String> = previous_status
-                    .query_row([to_sql_u64(forward.created_index)], |row| row.get(0))
-                    .optional()?;
-                upsert.execute(params![
+                let inserted = insert.execute(params![
                     to_sql_u64(forward.created_index),
                     to_sql_u64(forward.updated_index),
                     to_sql_u64(forward.in_channel.as_u64()),
@@ -57,9 +55,18 @@ impl Store {
                     forward.status.as_str(),
                     to_sql_u64(forward.received_ms),
                     forward.resolved_ms.map(to_sql_u64),
-                ])?;
-                let was_settled = before.as_deref() == Some(ForwardStatus::Settled.as_str());
-                if forward.status == ForwardStatus::Settled && !was_settled {
+                ])? == 1;
+                let changed = inserted
+                    || update.execute(params![
+                        to_sql_u64(forward.created_index),
+                        to_sql_u64(forward.updated_index),
+                        forward.out_channel.map(|c| to_sql_u64(c.as_u64())),
+                        forward.out_amount.map(|a| to_sql_u64(a.msat())),
+                        forward.fee.map(|f| to_sql_u64(f.msat())),
+                        forward.status.as_str(),
+                        forward.resolved_ms.map(to_sql_u64),
+                    ])? == 1;
+                if changed && forward.status == ForwardStatus::Settled {
                     newly_settled.push(forward.clone());
                 }
                 cursor = cursor.max(Some(forward.updated_index));

@@ -137,6 +137,15 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX shadow_differences_by_cycle ON shadow_differences (cycle_id);
     ",
+    // 3: policies assigned to channels and peers.
+    "
+    CREATE TABLE policy_assignments (
+        kind  TEXT NOT NULL,
+        scope TEXT NOT NULL,
+        slot  TEXT NOT NULL,
+        PRIMARY KEY (kind, scope)
+    );
+    ",
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> StoreResult<()> {

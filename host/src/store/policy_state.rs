@@ -107,6 +107,45 @@ pub struct PolicyVersion {
 }
 
 impl Store {
+    /// Assigns `scope` (a channel or peer, as text) to `slot`, or removes its assignment.
+    pub fn set_policy_assignment(
+        &mut self,
+        kind: PolicyKind,
+        scope: &str,
+        slot: Option<&str>,
+    ) -> StoreResult<()> {
+        match slot {
+            Some(slot) => self.conn.execute(
+                "INSERT INTO policy_assignments (kind, scope, slot) VALUES (?1, ?2, ?3)
+                 ON CONFLICT (kind, scope) DO UPDATE SET slot = excluded.slot",
+                params![kind.as_str(), scope, slot],
+            )?,
+            None => self.conn.execute(
+                "DELETE FROM policy_assignments WHERE kind = ?1 AND scope = ?2",
+                params![kind.as_str(), scope],
+            )?,
+        };
+        Ok(())
+    }
+
+    /// Every `(scope, slot)` assignment of `kind`.
+    pub fn policy_assignments(&self, kind: PolicyKind) -> StoreResult<Vec<(String, String)>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT scope, slot FROM policy_assignments WHERE kind = ?1 ORDER BY scope",
+        )?;
+        let rows = statement.query_map([kind.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
+    /// Slots that have had a policy loaded (to restore each after a restart).
+    pub fn recorded_slots(&self, kind: PolicyKind) -> StoreResult<Vec<String>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT DISTINCT slot FROM policy_versions WHERE kind = ?1 ORDER BY slot",
+        )?;
+        let rows = statement.query_map([kind.as_str()], |row| row.get(0))?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// The most recent load recorded for a slot (to restore it after a restart).
     pub fn latest_policy_version(
         &self,

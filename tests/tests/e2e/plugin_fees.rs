@@ -232,3 +232,65 @@ fn shadow_mode_compares_without_executing() {
         .unwrap_err();
     assert_eq!(error["code"], 1602);
 }
+
+#[test]
+fn policies_can_be_assigned_per_channel_and_peer() {
+    let mut standin = StandIn::start(simulated_node(4), json!({}));
+    load(&mut standin, "embedded:static", json!({ "fee-ppm": 130 })).unwrap();
+    standin
+        .call(
+            "revenue-policy-load",
+            json!({ "kind": "fee", "name": "premium", "path": "embedded:static", "params": { "fee-ppm": 145 } }),
+        )
+        .unwrap();
+    let channels = standin.daemon.lock().unwrap().node.channel_ids();
+    let special = channels[2].to_string();
+    let assigned = standin
+        .call("revenue-policy-assign", json!(["fee", "premium", special]))
+        .unwrap();
+    assert_eq!(assigned["assignments"].as_array().unwrap().len(), 1);
+    let cycle = run(&mut standin);
+    let slots = cycle["slots"].as_array().unwrap();
+    assert_eq!(slots.len(), 2, "{cycle}");
+    assert!(
+        slots
+            .iter()
+            .any(|s| s["slot"] == "premium" && s["channels"] == 1),
+        "{cycle}"
+    );
+    let fees: std::collections::BTreeMap<String, u64> = standin
+        .calls_of("setchannel")
+        .iter()
+        .map(|c| {
+            (
+                c["id"].as_str().unwrap().to_owned(),
+                c["feeppm"].as_u64().unwrap(),
+            )
+        })
+        .collect();
+    assert_eq!(fees[&special], 145, "{fees:?}");
+    assert!(
+        fees.iter()
+            .filter(|(id, _)| **id != special)
+            .all(|(_, &fee)| fee == 130),
+        "{fees:?}"
+    );
+    // Unknown slots and bad scopes are refused; default removes the assignment.
+    let error = standin
+        .call("revenue-policy-assign", json!(["fee", "nope", special]))
+        .unwrap_err();
+    assert_eq!(error["code"], 1602);
+    let error = standin
+        .call(
+            "revenue-policy-assign",
+            json!(["fee", "premium", "somebody"]),
+        )
+        .unwrap_err();
+    assert_eq!(error["code"], -32602);
+    let cleared = standin
+        .call("revenue-policy-assign", json!(["fee", "default", special]))
+        .unwrap();
+    assert!(cleared["assignments"].as_array().unwrap().is_empty());
+    let status = standin.call("revenue-status", json!([])).unwrap();
+    assert_eq!(status["policies"].as_array().unwrap().len(), 2, "{status}");
+}

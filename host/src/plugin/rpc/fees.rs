@@ -73,6 +73,7 @@ pub async fn run(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
         "counts": report.counts,
         "repaired": report.repaired,
         "policy_error": report.policy_error,
+        "slots": to_value(&report.slots)?,
         "fuel_used": report.fuel_used,
         "duration_us": report.duration_us,
         "outcomes": to_value(&changes)?,

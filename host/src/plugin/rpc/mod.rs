@@ -33,6 +33,11 @@ pub const METHODS: &[(&str, &str, &str)] = &[
         "Make the last-known-good policy of a slot active again.",
     ),
     (
+        "revenue-policy-assign",
+        "kind name scope",
+        "Let the policy in slot NAME decide channel or peer SCOPE (a short channel id or node id); NAME default removes the assignment.",
+    ),
+    (
         "revenue-policy-shadow",
         "kind path [params]",
         "Run a candidate policy beside the active one on the same snapshots; its decisions are recorded, never executed. PATH off ends it.",
@@ -72,6 +77,7 @@ where
             "revenue-policy-list" => RpcMethodBuilder::new(name, policy::list),
             "revenue-policy-load" => RpcMethodBuilder::new(name, policy::load),
             "revenue-policy-rollback" => RpcMethodBuilder::new(name, policy::rollback),
+            "revenue-policy-assign" => RpcMethodBuilder::new(name, policy::assign),
             "revenue-policy-shadow" => RpcMethodBuilder::new(name, policy::shadow),
             "revenue-policy-compare" => RpcMethodBuilder::new(name, policy::compare),
             "revenue-config" => RpcMethodBuilder::new(name, config::config),

@@ -2,6 +2,7 @@
 
 use super::{super::state::Revops, blocking, to_value};
 use crate::{
+    config::Scope,
     cycle::SHADOW_SLOT,
     embedded,
     model::PolicyKind,
@@ -41,13 +42,10 @@ fn slot_name(params: &Params) -> anyhow::Result<String> {
             "slot name {name:?}: use 1–64 letters, digits, - or _"
         )));
     }
-    if name != DEFAULT_SLOT {
-        return Err(rpc_error(
-            UNSUPPORTED,
-            format!(
-                "only the {DEFAULT_SLOT:?} slot runs in this version (per-peer assignment comes later)"
-            ),
-        ));
+    if name == SHADOW_SLOT {
+        return Err(invalid_params(format!(
+            "slot {SHADOW_SLOT:?} is reserved: use revenue-policy-shadow"
+        )));
     }
     Ok(name.to_owned())
 }
@@ -124,6 +122,41 @@ pub async fn compare(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value
             .shadow_summary(&shadow.label(), limit)
             .map_err(crate::plugin::errors::internal)?;
         Ok(json!({ "active": active, "shadow": to_value(&summary)? }))
+    })
+    .await
+}
+
+pub async fn assign(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
+    let params = Params::parse("revenue-policy-assign", raw, &["kind", "name", "scope"])?;
+    let kind = kind(&params)?;
+    let slot = slot_name(&params)?;
+    let scope_text = params.required_str("scope")?;
+    let scope = match Scope::parse(scope_text).map_err(invalid_params)? {
+        Scope::Channel(id) => id.to_string(),
+        Scope::Peer(peer) => peer,
+    };
+    let state = plugin.state().clone();
+    blocking(move || {
+        if slot != DEFAULT_SLOT && state.registry.active(kind, &slot).is_err() {
+            return Err(rpc_error(
+                NOT_FOUND,
+                format!("no {kind} policy is loaded in slot {slot:?}; load one first"),
+            ));
+        }
+        let mut store = state.store();
+        // Assigning to the default slot is removing the assignment.
+        let target = (slot != DEFAULT_SLOT).then_some(slot.as_str());
+        store
+            .set_policy_assignment(kind, &scope, target)
+            .map_err(crate::plugin::errors::internal)?;
+        let all = store
+            .policy_assignments(kind)
+            .map_err(crate::plugin::errors::internal)?;
+        let assignments: Vec<Value> = all
+            .into_iter()
+            .map(|(scope, slot)| json!({ "scope": scope, "slot": slot }))
+            .collect();
+        Ok(json!({ "kind": kind, "scope": scope, "slot": slot, "assignments": assignments }))
     })
     .await
 }

@@ -31,7 +31,15 @@ pub async fn status(plugin: Plugin<Revops>, params: Value) -> anyhow::Result<Val
                 })
             })
             .collect();
-        let cursor = state.store().forwards_cursor().map_err(internal)?;
+        let store = state.store();
+        let cursor = store.forwards_cursor().map_err(internal)?;
+        let assignments: Vec<Value> = store
+            .policy_assignments(PolicyKind::Fee)
+            .map_err(internal)?
+            .into_iter()
+            .map(|(scope, slot)| json!({ "kind": "fee", "scope": scope, "slot": slot }))
+            .collect();
+        drop(store);
         Ok(json!({
             "version": env!("CARGO_PKG_VERSION"),
             "uptime_secs": state.started_at.elapsed().map_or(0, |d| d.as_secs()),
@@ -40,6 +48,7 @@ pub async fn status(plugin: Plugin<Revops>, params: Value) -> anyhow::Result<Val
             "config_generation": config.generation,
             "dry_run": config.dry_run,
             "policies": policies,
+            "assignments": assignments,
             "last_cycle": {
                 PolicyKind::Fee.as_str(): state.last_fee_cycle(),
             },
