@@ -201,8 +201,9 @@ impl Revops {
             Some(name) => {
                 let policy = embedded::shipped(name)
                     .filter(|p| p.kind == kind)
-                    .ok_or_else(|| {
-                        LoadError::NotAComponent(format!("no shipped {kind} policy named {name:?}"))
+                    .ok_or_else(|| LoadError::UnknownEmbedded {
+                        kind,
+                        name: name.to_owned(),
                     })?;
                 self.registry.load_bytes(
                     kind,

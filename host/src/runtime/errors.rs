@@ -83,6 +83,8 @@ pub enum LoadError {
     TooBig { path: PathBuf, bytes: u64, max: u64 },
     #[error("not a WebAssembly component: {0}")]
     NotAComponent(String),
+    #[error("no shipped {kind} policy named {name:?} (see `revops policy shipped`)")]
+    UnknownEmbedded { kind: PolicyKind, name: String },
     #[error(
         "component imports {import:?}, which revops does not grant; policies may import only revops:policy/logging and revops:policy/types (build Rust policies no_std: see the policy guide)"
     )]

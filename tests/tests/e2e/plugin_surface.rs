@@ -95,7 +95,7 @@ fn bad_params_get_coded_errors_and_the_plugin_lives_on() {
         (
             "revenue-policy-load",
             json!(["fee", "default", "embedded:nope"]),
-            1601,
+            1602,
         ),
         (
             "revenue-policy-load",

@@ -66,7 +66,7 @@ pub async fn load(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
             .load_policy(kind, &slot, &path, &policy_params, true)
             .map_err(|error| {
                 let code = match error {
-                    LoadError::Io { .. } => NOT_FOUND,
+                    LoadError::Io { .. } | LoadError::UnknownEmbedded { .. } => NOT_FOUND,
                     LoadError::Params(_) => crate::plugin::errors::INVALID_PARAMS,
                     _ => POLICY_LOAD_FAILED,
                 };
