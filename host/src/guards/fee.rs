@@ -76,7 +76,8 @@ pub fn judge(
         ppm = clamp_to_bounds(ppm, facts.bounds, probing, &mut adjustments);
     }
     let mut base = proposal.fee_base;
-    if base > config.max_base {
+    // A base fee the operator already has stays; only raising one above the ceiling is capped.
+    if base > config.max_base && base != facts.chain_base {
         adjustments.push(format!(
             "base {base} lowered to the ceiling {}",
             config.max_base
@@ -376,6 +377,15 @@ mod tests {
             FeeVerdict::Apply { fee_base, .. } => assert_eq!(fee_base, config().max_base),
             other => panic!("{other:?}"),
         }
+    }
+
+    #[test]
+    fn an_existing_base_fee_above_the_ceiling_is_left_alone() {
+        let mut r = record(100, PricingMode::Normal, Some(NOW - 86_400));
+        r.fee_base = Msat::new(5000);
+        let mut p = proposal(100, PricingMode::Normal);
+        p.fee_base = Msat::new(5000);
+        assert_eq!(judge(&p, &facts(&r), &config(), NOW), FeeVerdict::Unchanged);
     }
 
     #[test]
