@@ -31,7 +31,7 @@ pub struct StandIn {
     /// The answer to `init` (`{}`, or `{"disable": reason}`).
     pub init_result: Value,
     child: Child,
-    stdin: ChildStdin,
+    stdin: Option<ChildStdin>,
     answers: Receiver<Value>,
     logs: Arc<Mutex<Vec<String>>>,
     next_id: u64,
@@ -85,7 +85,7 @@ impl StandIn {
             manifest: Value::Null,
             init_result: Value::Null,
             child,
-            stdin,
+            stdin: Some(stdin),
             answers,
             logs,
             next_id: 1,
@@ -117,10 +117,9 @@ impl StandIn {
     fn send(&mut self, message: &Value) {
         let mut text = serde_json::to_string(message).unwrap();
         text.push_str("\n\n");
-        self.stdin
-            .write_all(text.as_bytes())
-            .expect("write to revops");
-        self.stdin.flush().expect("flush");
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        stdin.write_all(text.as_bytes()).expect("write to revops");
+        stdin.flush().expect("flush");
     }
 
     /// Sends a request as lightningd does (string ids like `7/cln:method#1007`) and waits for
@@ -195,21 +194,28 @@ impl StandIn {
         self.child.try_wait().expect("wait").is_none()
     }
 
+    /// Closes the plugin's stdin, as when lightningd dies, and waits for the process to exit.
+    pub fn close_stdin(mut self) -> std::process::ExitStatus {
+        drop(self.stdin.take());
+        self.wait_for_exit()
+    }
+
+    fn wait_for_exit(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            if let Some(status) = self.child.try_wait().expect("wait") {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "revops did not exit");
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// Sends `shutdown` as lightningd does and waits for the process to exit; returns the
     /// lightning-dir and the node for a restart.
     pub fn stop(mut self) -> (TempDir, SimNetwork, std::process::ExitStatus) {
         self.notify(&shapes::shutdown());
-        let deadline = Instant::now() + Duration::from_secs(30);
-        let status = loop {
-            if let Some(status) = self.child.try_wait().expect("wait") {
-                break status;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "revops did not exit after shutdown"
-            );
-            std::thread::sleep(Duration::from_millis(20));
-        };
+        let status = self.wait_for_exit();
         // The socket thread keeps its handle on the daemon; take the node out of it.
         let node = std::mem::replace(&mut self.daemon.lock().unwrap().node, simulated_node(1));
         let dir = self.lightning_dir.take().expect("present until stop");

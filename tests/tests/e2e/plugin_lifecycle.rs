@@ -184,3 +184,11 @@ fn notifications_are_taken_in_stride() {
         std::thread::sleep(Duration::from_millis(50));
     }
 }
+
+#[test]
+fn losing_lightningd_ends_the_plugin_cleanly() {
+    let mut standin = StandIn::start(simulated_node(2), json!({}));
+    standin.call("revenue-run", json!(["fee"])).unwrap();
+    let status = standin.close_stdin();
+    assert!(status.success(), "{status}");
+}
