@@ -3,6 +3,7 @@
 
 mod chart;
 mod policy_check;
+mod policy_new;
 mod simulate;
 
 use clap::{Args, Parser, Subcommand};
@@ -62,6 +63,23 @@ enum PolicyCommand {
     Check(CheckArgs),
     /// List the policies shipped inside this binary.
     Shipped,
+    /// Create a policy project from a template (builds with one command, passes `check`).
+    New(NewArgs),
+}
+
+#[derive(Args)]
+pub struct NewArgs {
+    /// Name of the policy and of its directory.
+    pub name: String,
+    /// fee, rebalance or payout.
+    #[arg(long, default_value = "fee")]
+    pub kind: String,
+    /// Template language.
+    #[arg(long, default_value = "rust")]
+    pub lang: String,
+    /// Where to create the project directory.
+    #[arg(long, default_value = ".")]
+    pub dir: PathBuf,
 }
 
 #[derive(Args)]
@@ -103,6 +121,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Policy(PolicyCommand::Check(args)) => policy_check::run(&args),
         Command::Simulate(args) => simulate::run(&args),
+        Command::Policy(PolicyCommand::New(args)) => policy_new::run(&args),
         Command::Policy(PolicyCommand::Shipped) => {
             policy_check::list_shipped();
             Ok(())

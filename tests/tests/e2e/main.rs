@@ -4,4 +4,5 @@ mod plugin_fees;
 mod plugin_lifecycle;
 mod plugin_surface;
 mod policy_check;
+mod policy_new;
 mod simulate;
