@@ -5,8 +5,9 @@
 //! and message.
 
 use super::{
-    Forward, ForwardStatus, Funds, Node, NodeChannel, NodeError, NodeHtlc, NodeInfo, STATE_NORMAL,
-    SetChannelFee,
+    Forward, ForwardStatus, FoundRoute, Funds, Invoice, Node, NodeChannel, NodeError, NodeHtlc,
+    NodeInfo, Payment, PaymentStatus, RouteHop, RouteRequest, STATE_NORMAL, SetChannelFee,
+    cln_json::{as_json, parse_payment, parse_routes, text_field, typed_request},
 };
 use crate::{
     model::Opener,
@@ -17,8 +18,9 @@ use cln_rpc::{
     ClnRpc, RpcError, TypedRequest,
     model::{
         requests::{
-            FeeratesRequest, FeeratesStyle, GetinfoRequest, ListforwardsIndex, ListforwardsRequest,
-            ListfundsRequest, ListpeerchannelsRequest, SetchannelRequest,
+            FeeratesRequest, FeeratesStyle, GetinfoRequest, GetroutesRequest, InvoiceRequest,
+            ListforwardsIndex, ListforwardsRequest, ListfundsRequest, ListpeerchannelsRequest,
+            ListsendpaysRequest, SendpayRequest, SetchannelRequest, WaitsendpayRequest,
         },
         responses::{
             ListforwardsForwards, ListforwardsForwardsStatus, ListpeerchannelsChannels,
@@ -28,6 +30,7 @@ use cln_rpc::{
     primitives::{Amount, ChannelSide, ChannelState},
 };
 use serde::{Serialize, de::DeserializeOwned};
+use serde_json::{Value, json};
 use std::{
     fmt::Debug,
     path::{Path, PathBuf},
@@ -70,15 +73,30 @@ impl ClnNode {
         R: TypedRequest + Serialize + Debug,
         R::Response: DeserializeOwned + Debug,
     {
+        self.call_keeping_error(method, request, self.timeout)?
+            .map_err(|e| rpc_error(method, e))
+    }
+
+    /// Like `call`, but hands lightningd's error back whole (its `data` matters for payments);
+    /// only a timeout is an `Err` here.
+    fn call_keeping_error<R>(
+        &self,
+        method: &'static str,
+        request: &R,
+        timeout: Duration,
+    ) -> Result<Result<R::Response, RpcError>, NodeError>
+    where
+        R: TypedRequest + Serialize + Debug,
+        R::Response: DeserializeOwned + Debug,
+    {
         let mut rpc = self.rpc.lock().unwrap_or_else(|p| p.into_inner());
         self.runtime.block_on(async {
-            match tokio::time::timeout(self.timeout, rpc.call_typed(request)).await {
-                Ok(result) => result.map_err(|e| rpc_error(method, e)),
-                Err(_) => Err(NodeError::Timeout {
+            tokio::time::timeout(timeout, rpc.call_typed(request))
+                .await
+                .map_err(|_| NodeError::Timeout {
                     method,
-                    secs: self.timeout.as_secs(),
-                }),
-            }
+                    secs: timeout.as_secs(),
+                })
         })
     }
 }
@@ -264,4 +282,124 @@ impl Node for ClnNode {
             .duration_since(UNIX_EPOCH)
             .map_or(0, |d| d.as_secs())
     }
+
+    fn create_invoice(
+        &mut self,
+        amount: Msat,
+        label: &str,
+        description: &str,
+    ) -> Result<Invoice, NodeError> {
+        let request: InvoiceRequest = typed_request(
+            "invoice",
+            json!({ "amount_msat": msat_text(amount), "label": label, "description": description }),
+        )?;
+        let response = as_json("invoice", &self.call("invoice", &request)?)?;
+        Ok(Invoice {
+            payment_hash: text_field("invoice", &response, "payment_hash")?,
+            payment_secret: text_field("invoice", &response, "payment_secret")?,
+            bolt11: text_field("invoice", &response, "bolt11")?,
+        })
+    }
+
+    fn get_routes(&self, route: &RouteRequest) -> Result<Vec<FoundRoute>, NodeError> {
+        let request: GetroutesRequest = typed_request(
+            "getroutes",
+            json!({
+                "source": route.source,
+                "destination": route.destination,
+                "amount_msat": msat_text(route.amount),
+                "maxfee_msat": msat_text(route.max_fee),
+                "layers": route.layers,
+                "final_cltv": route.final_cltv,
+            }),
+        )?;
+        let response = as_json("getroutes", &self.call("getroutes", &request)?)?;
+        parse_routes(&response)
+    }
+
+    fn send_pay(
+        &mut self,
+        route: &[RouteHop],
+        invoice: &Invoice,
+        amount: Msat,
+        label: &str,
+    ) -> Result<Payment, NodeError> {
+        let hops: Vec<Value> = route
+            .iter()
+            .map(|hop| {
+                json!({
+                    "id": hop.node_id,
+                    "channel": hop.channel.to_string(),
+                    "amount_msat": msat_text(hop.amount),
+                    "delay": hop.delay,
+                })
+            })
+            .collect();
+        let request: SendpayRequest = typed_request(
+            "sendpay",
+            json!({
+                "route": hops,
+                "payment_hash": invoice.payment_hash,
+                "payment_secret": invoice.payment_secret,
+                "amount_msat": msat_text(amount),
+                "label": label,
+            }),
+        )?;
+        let response = as_json("sendpay", &self.call("sendpay", &request)?)?;
+        parse_payment("sendpay", &response)
+    }
+
+    fn wait_send_pay(
+        &mut self,
+        payment_hash: &str,
+        timeout_secs: u32,
+    ) -> Result<Payment, NodeError> {
+        let request: WaitsendpayRequest = typed_request(
+            "waitsendpay",
+            json!({ "payment_hash": payment_hash, "timeout": timeout_secs }),
+        )?;
+        // lightningd answers within `timeout_secs`; give the socket a little longer.
+        let patience = Duration::from_secs(u64::from(timeout_secs)) + self.timeout;
+        match self.call_keeping_error("waitsendpay", &request, patience)? {
+            Ok(response) => parse_payment("waitsendpay", &as_json("waitsendpay", &response)?),
+            Err(error) => match (error.code, &error.data) {
+                // "Timed out while waiting": still in flight.
+                (Some(WAITSENDPAY_TIMEOUT), _) => self
+                    .list_send_pays(payment_hash)?
+                    .pop()
+                    .ok_or_else(|| rpc_error("waitsendpay", error)),
+                // A failed payment comes back as an error carrying the payment.
+                (Some(_), Some(data)) if data.get("status").is_some() => {
+                    let mut payment = parse_payment("waitsendpay", data)?;
+                    payment.status = PaymentStatus::Failed;
+                    payment.failure = Some(error.message);
+                    Ok(payment)
+                }
+                _ => Err(rpc_error("waitsendpay", error)),
+            },
+        }
+    }
+
+    fn list_send_pays(&self, payment_hash: &str) -> Result<Vec<Payment>, NodeError> {
+        let request: ListsendpaysRequest =
+            typed_request("listsendpays", json!({ "payment_hash": payment_hash }))?;
+        let response = as_json("listsendpays", &self.call("listsendpays", &request)?)?;
+        response["payments"]
+            .as_array()
+            .map(|payments| {
+                payments
+                    .iter()
+                    .map(|p| parse_payment("listsendpays", p))
+                    .collect()
+            })
+            .unwrap_or_else(|| Ok(Vec::new()))
+    }
 }
+
+/// An amount as cln-rpc's typed model reads it from JSON ("123msat").
+fn msat_text(amount: Msat) -> String {
+    format!("{}msat", amount.msat())
+}
+
+/// `waitsendpay`'s "Timed out while waiting" (PAY_IN_PROGRESS in CLN's `common/jsonrpc_errors.h`).
+const WAITSENDPAY_TIMEOUT: i32 = 200;

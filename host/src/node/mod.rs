@@ -3,6 +3,7 @@
 //! The simulator (`crate::sim`) implements the same trait.
 
 mod cln;
+mod cln_json;
 mod types;
 
 pub use cln::ClnNode;

@@ -132,6 +132,85 @@ pub struct SetChannelFee {
     pub fee_ppm: Ppm,
 }
 
+/// An invoice revops made to pay itself (a circular rebalance pays our own invoice).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Invoice {
+    /// 32 bytes, hex.
+    pub payment_hash: String,
+    /// 32 bytes, hex.
+    pub payment_secret: String,
+    pub bolt11: String,
+}
+
+/// `getroutes` between two other nodes (askrene): the request.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RouteRequest {
+    pub source: String,
+    pub destination: String,
+    pub amount: Msat,
+    pub max_fee: Msat,
+    /// askrene layers (e.g. one that disables our own node so the route cannot run through us).
+    pub layers: Vec<String>,
+    pub final_cltv: u32,
+}
+
+/// One hop of a route `getroutes` found.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FoundHop {
+    pub channel: ShortChannelId,
+    pub direction: u32,
+    pub node_out: String,
+    pub amount_in: Msat,
+    pub amount_out: Msat,
+    pub cltv_in: u32,
+    pub cltv_out: u32,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FoundRoute {
+    pub probability_ppm: u64,
+    pub hops: Vec<FoundHop>,
+}
+
+/// One entry of `sendpay`'s `route`: the node this hop reaches, over which channel, carrying
+/// how much, with what delay.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RouteHop {
+    pub node_id: String,
+    pub channel: ShortChannelId,
+    pub amount: Msat,
+    pub delay: u32,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum PaymentStatus {
+    Pending,
+    Complete,
+    Failed,
+}
+
+/// A payment revops sent (`sendpay`, `waitsendpay`, `listsendpays`).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Payment {
+    pub payment_hash: String,
+    pub status: PaymentStatus,
+    /// What arrived (the invoice amount).
+    pub amount: Msat,
+    /// What left: the amount plus the routing fees actually paid.
+    pub amount_sent: Msat,
+    /// lightningd's failure message, for failed payments.
+    pub failure: Option<String>,
+    pub erring_channel: Option<ShortChannelId>,
+}
+
+impl Payment {
+    /// The fee this payment cost (meaningful once complete).
+    pub fn fee(&self) -> Msat {
+        self.amount_sent.saturating_sub(self.amount)
+    }
+}
+
 /// lightningd, as the host sees it.
 pub trait Node {
     fn info(&self) -> Result<NodeInfo, NodeError>;
@@ -146,4 +225,31 @@ pub trait Node {
     fn set_channel_fee(&mut self, request: &SetChannelFee) -> Result<(), NodeError>;
     /// The node's clock, unix seconds (simulated time in the simulator).
     fn now_secs(&self) -> u64;
+
+    /// `invoice amount_msat label description`.
+    fn create_invoice(
+        &mut self,
+        amount: Msat,
+        label: &str,
+        description: &str,
+    ) -> Result<Invoice, NodeError>;
+    /// askrene `getroutes` between two other nodes.
+    fn get_routes(&self, request: &RouteRequest) -> Result<Vec<FoundRoute>, NodeError>;
+    /// `sendpay` along `route` to pay `invoice` (returns at once; the payment is pending).
+    fn send_pay(
+        &mut self,
+        route: &[RouteHop],
+        invoice: &Invoice,
+        amount: Msat,
+        label: &str,
+    ) -> Result<Payment, NodeError>;
+    /// `waitsendpay`: the outcome, `Pending` if still unresolved after `timeout_secs`, `Failed`
+    /// with lightningd's message when the payment failed.
+    fn wait_send_pay(
+        &mut self,
+        payment_hash: &str,
+        timeout_secs: u32,
+    ) -> Result<Payment, NodeError>;
+    /// `listsendpays payment_hash=…`: every attempt for the hash (for reconciliation at start).
+    fn list_send_pays(&self, payment_hash: &str) -> Result<Vec<Payment>, NodeError>;
 }

@@ -4,6 +4,8 @@
 
 mod market;
 mod network;
+mod node_view;
+mod payments;
 mod report;
 mod run;
 pub mod scenario;

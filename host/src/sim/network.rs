@@ -16,10 +16,7 @@ use super::{
 };
 use crate::{
     money::{Msat, Ppm},
-    node::{
-        Forward, ForwardStatus, Funds, Node, NodeChannel, NodeError, NodeHtlc, NodeInfo,
-        STATE_NORMAL, SetChannelFee,
-    },
+    node::{Forward, ForwardStatus, NodeHtlc, Payment},
     rng::SplitMix64,
     scid::ShortChannelId,
 };
@@ -31,23 +28,23 @@ use std::{
 };
 
 const DAY_SECS: u64 = 86_400;
-const BLOCK_SECS: u64 = 600;
-const START_HEIGHT: u32 = 900_000;
+pub(super) const BLOCK_SECS: u64 = 600;
+pub(super) const START_HEIGHT: u32 = 900_000;
 const PICK_ATTEMPTS: u32 = 8;
 
-struct SimChannel {
-    id: ShortChannelId,
-    peer_id: String,
-    capacity: u64,
+pub(super) struct SimChannel {
+    pub(super) id: ShortChannelId,
+    pub(super) peer_id: String,
+    pub(super) capacity: u64,
     /// Spendable by us / by the peer, HTLCs in flight excluded (msat).
-    local: u64,
-    remote: u64,
-    reserve: u64,
-    fee_ppm: u32,
-    fee_base: u32,
-    spec: ChannelSpec,
-    funding_height: u32,
-    htlcs: Vec<(u64, NodeHtlc)>,
+    pub(super) local: u64,
+    pub(super) remote: u64,
+    pub(super) reserve: u64,
+    pub(super) fee_ppm: u32,
+    pub(super) fee_base: u32,
+    pub(super) spec: ChannelSpec,
+    pub(super) funding_height: u32,
+    pub(super) htlcs: Vec<(u64, NodeHtlc)>,
     rng: SplitMix64,
 }
 
@@ -74,24 +71,36 @@ pub struct MarketStats {
     /// Senders who had no way in (no inbound liquidity anywhere).
     pub lost_no_inbound: u64,
     pub fee_updates: u64,
+    /// Routing fees paid for circular rebalances.
+    pub rebalance_fees_paid: Msat,
+}
+
+/// Invoices we made and payments we sent (circular rebalances).
+pub(super) struct PaymentBook {
+    /// payment hash → (label, amount).
+    pub invoices: HashMap<String, (String, Msat)>,
+    /// payment hash → final outcome.
+    pub sent: HashMap<String, Payment>,
+    pub rng: SplitMix64,
 }
 
 pub struct SimNetwork {
-    scenario: Scenario,
-    now_ms: u64,
-    channels: Vec<SimChannel>,
+    pub(super) scenario: Scenario,
+    pub(super) now_ms: u64,
+    pub(super) channels: Vec<SimChannel>,
     in_cumulative: Vec<f64>,
     pending: BinaryHeap<Reverse<(u64, u64)>>,
     in_flight: HashMap<u64, InFlight>,
     next_serial: u64,
-    log: VecDeque<Forward>,
+    pub(super) log: VecDeque<Forward>,
     /// `updated_index` of `log[0]`.
-    log_start: u64,
+    pub(super) log_start: u64,
     next_created: u64,
     /// The consumer asked from here on: older log entries can go.
-    acknowledged: Cell<u64>,
+    pub(super) acknowledged: Cell<u64>,
     flood_rng: SplitMix64,
-    stats: MarketStats,
+    pub(super) stats: MarketStats,
+    pub(super) payments: PaymentBook,
 }
 
 impl SimNetwork {
@@ -125,11 +134,48 @@ impl SimNetwork {
             acknowledged: Cell::new(0),
             flood_rng: seeds.fork(),
             stats: MarketStats::default(),
+            payments: PaymentBook {
+                invoices: HashMap::new(),
+                sent: HashMap::new(),
+                rng: seeds.fork(),
+            },
         }
     }
 
     pub fn stats(&self) -> &MarketStats {
         &self.stats
+    }
+
+    pub(super) fn stats_mut(&mut self) -> &mut MarketStats {
+        &mut self.stats
+    }
+
+    pub(super) fn our_id(&self) -> String {
+        node_id(0)
+    }
+
+    pub(super) fn channel_index(&self, id: ShortChannelId) -> Option<usize> {
+        self.channels.iter().position(|c| c.id == id)
+    }
+
+    /// Whether channel `index` can send `msat` more (our side, above the reserve).
+    pub(super) fn can_send(&self, index: usize, msat: u64) -> bool {
+        let c = &self.channels[index];
+        c.local >= msat + c.reserve
+    }
+
+    /// Whether channel `index` can receive `msat` more (the peer's side, above the reserve).
+    pub(super) fn can_receive(&self, index: usize, msat: u64) -> bool {
+        let c = &self.channels[index];
+        c.remote >= msat + c.reserve
+    }
+
+    /// A settled circular payment: `sent` leaves through `out`, `amount` comes back via `back`.
+    pub(super) fn move_circular(&mut self, out: usize, back: usize, sent: u64, amount: u64) {
+        self.channels[out].local -= sent;
+        self.channels[out].remote += sent;
+        self.channels[back].remote -= amount;
+        self.channels[back].local += amount;
     }
 
     pub fn channel_ids(&self) -> Vec<ShortChannelId> {
@@ -447,7 +493,7 @@ impl SimNetwork {
         }
     }
 
-    fn feerate_at(&self, at_secs: u64) -> u32 {
+    pub(super) fn feerate_at(&self, at_secs: u64) -> u32 {
         let f = &self.scenario.feerate;
         let phase = (at_secs % DAY_SECS) as f64 / DAY_SECS as f64;
         let daily = 1.0 + f.daily_swing * (phase * std::f64::consts::TAU).sin();
@@ -477,7 +523,7 @@ impl SimNetwork {
 
 /// A valid compressed public key for simulated node `n` (0 is our own node): lightningd's
 /// clients parse node ids as keys, so made-up hex would not do.
-fn node_id(n: u64) -> String {
+pub(super) fn node_id(n: u64) -> String {
     let mut secret = [0u8; 32];
     secret[..8].copy_from_slice(&(n + 1).to_be_bytes());
     secret[31] = 1;
@@ -504,84 +550,5 @@ fn new_channel(index: usize, spec: ChannelSpec, rng: SplitMix64) -> SimChannel {
         htlcs: Vec::new(),
         spec,
         rng,
-    }
-}
-
-impl Node for SimNetwork {
-    fn info(&self) -> Result<NodeInfo, NodeError> {
-        let elapsed = self.now_ms / 1000 - self.scenario.start;
-        Ok(NodeInfo {
-            id: node_id(0),
-            alias: format!("sim-{}", self.scenario.name),
-            blockheight: START_HEIGHT + (elapsed / BLOCK_SECS) as u32,
-        })
-    }
-
-    fn channels(&self) -> Result<Vec<NodeChannel>, NodeError> {
-        Ok(self
-            .channels
-            .iter()
-            .map(|c| NodeChannel {
-                peer_id: c.peer_id.clone(),
-                peer_connected: true,
-                state: STATE_NORMAL.to_owned(),
-                short_channel_id: Some(c.id),
-                opener: c.spec.opener,
-                total: Msat::new(c.capacity),
-                to_us: Msat::new(c.local),
-                fee_base: Msat::new(u64::from(c.fee_base)),
-                fee_ppm: Ppm::new(c.fee_ppm),
-                htlc_min: Msat::new(1),
-                htlc_max: Msat::new(c.capacity - c.reserve),
-                max_accepted_htlcs: c.spec.max_accepted_htlcs,
-                htlcs: c.htlcs.iter().map(|(_, h)| h.clone()).collect(),
-                funding_height: Some(c.funding_height),
-            })
-            .collect())
-    }
-
-    fn forwards_updated_since(&self, start: u64, limit: u32) -> Result<Vec<Forward>, NodeError> {
-        self.acknowledged.set(self.acknowledged.get().max(start));
-        let skip = start.saturating_sub(self.log_start) as usize;
-        Ok(self
-            .log
-            .iter()
-            .skip(skip)
-            .take(limit as usize)
-            .cloned()
-            .collect())
-    }
-
-    fn opening_feerate_perkb(&self) -> Result<u32, NodeError> {
-        Ok(self.feerate_at(self.now_ms / 1000))
-    }
-
-    fn funds(&self) -> Result<Funds, NodeError> {
-        Ok(Funds {
-            onchain_confirmed: Msat::new(100_000_000_000),
-            channels_local: Msat::new(self.channels.iter().map(|c| c.local).sum()),
-        })
-    }
-
-    fn set_channel_fee(&mut self, request: &SetChannelFee) -> Result<(), NodeError> {
-        let channel = self
-            .channels
-            .iter_mut()
-            .find(|c| c.id == request.channel)
-            .ok_or_else(|| NodeError::Rpc {
-                code: -32602,
-                message: format!(
-                    "id: Short channel id not found: invalid token '\"{}\"'",
-                    request.channel
-                ),
-            })?;
-        channel.fee_ppm = request.fee_ppm.ppm();
-        channel.fee_base = u32::try_from(request.fee_base.msat()).unwrap_or(u32::MAX);
-        self.stats.fee_updates += 1;
-        Ok(())
-    }
-
-    fn now_secs(&self) -> u64 {
-        self.now_ms / 1000
     }
 }

@@ -10,7 +10,11 @@ use revops::{
     cycle::{CycleDeps, FeeCycleReport, run_fee_cycle},
     embedded,
     model::PolicyKind,
-    node::{Forward, Funds, Node, NodeChannel, NodeError, NodeInfo, SetChannelFee},
+    money::Msat,
+    node::{
+        Forward, FoundRoute, Funds, Invoice, Node, NodeChannel, NodeError, NodeInfo, Payment,
+        RouteHop, RouteRequest, SetChannelFee,
+    },
     runtime::{Canary, PolicySource, Registry, RuntimeLimits, Sandbox},
     sim::{Scenario, SimNetwork},
     store::Store,
@@ -53,6 +57,36 @@ impl Node for RecordingNode {
     }
     fn now_secs(&self) -> u64 {
         self.inner.now_secs()
+    }
+    fn create_invoice(
+        &mut self,
+        amount: Msat,
+        label: &str,
+        description: &str,
+    ) -> Result<Invoice, NodeError> {
+        self.inner.create_invoice(amount, label, description)
+    }
+    fn get_routes(&self, request: &RouteRequest) -> Result<Vec<FoundRoute>, NodeError> {
+        self.inner.get_routes(request)
+    }
+    fn send_pay(
+        &mut self,
+        route: &[RouteHop],
+        invoice: &Invoice,
+        amount: Msat,
+        label: &str,
+    ) -> Result<Payment, NodeError> {
+        self.inner.send_pay(route, invoice, amount, label)
+    }
+    fn wait_send_pay(
+        &mut self,
+        payment_hash: &str,
+        timeout_secs: u32,
+    ) -> Result<Payment, NodeError> {
+        self.inner.wait_send_pay(payment_hash, timeout_secs)
+    }
+    fn list_send_pays(&self, payment_hash: &str) -> Result<Vec<Payment>, NodeError> {
+        self.inner.list_send_pays(payment_hash)
     }
 }
 

@@ -5,7 +5,7 @@
 use super::shapes;
 use revops::{
     money::{Msat, Ppm},
-    node::{Node, SetChannelFee},
+    node::{Invoice, Node, RouteHop, RouteRequest, SetChannelFee},
     scid::ShortChannelId,
     sim::SimNetwork,
 };
@@ -130,6 +130,58 @@ fn synthetic_forwards(node: &SimNetwork, params: &Value, total: u64) -> Value {
     shapes::listforwards(&forwards)
 }
 
+/// A node error as lightningd's JSON-RPC error object.
+fn node_error(error: revops::node::NodeError) -> Value {
+    match error {
+        revops::node::NodeError::Rpc { code, message } => {
+            json!({ "code": code, "message": message })
+        }
+        other => json!({ "code": -1, "message": other.to_string() }),
+    }
+}
+
+fn sendpay(node: &mut SimNetwork, params: &Value) -> Result<Value, Value> {
+    let text = |name: &str| {
+        params
+            .get(name)
+            .and_then(Value::as_str)
+            .map(str::to_owned)
+            .ok_or_else(|| invalid(format!("missing required parameter: {name}")))
+    };
+    let route: Vec<RouteHop> = params
+        .get("route")
+        .and_then(Value::as_array)
+        .ok_or_else(|| invalid("missing required parameter: route"))?
+        .iter()
+        .map(|hop| {
+            Some(RouteHop {
+                node_id: hop.get("id")?.as_str()?.to_owned(),
+                channel: hop.get("channel")?.as_str()?.parse().ok()?,
+                amount: Msat::new(hop.get("amount_msat").and_then(msat_param)?),
+                delay: hop.get("delay")?.as_u64()? as u32,
+            })
+        })
+        .collect::<Option<_>>()
+        .ok_or_else(|| invalid("route: each hop needs id, channel, amount_msat and delay"))?;
+    let invoice = Invoice {
+        payment_hash: text("payment_hash")?,
+        payment_secret: text("payment_secret").unwrap_or_default(),
+        bolt11: String::new(),
+    };
+    let amount = Msat::new(
+        params
+            .get("amount_msat")
+            .and_then(msat_param)
+            .ok_or_else(|| invalid("amount_msat: should be a millisatoshi amount"))?,
+    );
+    let label = text("label").unwrap_or_default();
+    let payment = node
+        .send_pay(&route, &invoice, amount, &label)
+        .map_err(node_error)?;
+    let destination = node.info().map_err(node_error)?.id;
+    Ok(shapes::sendpay(&payment, &destination, &label))
+}
+
 fn invalid(message: impl Into<String>) -> Value {
     json!({ "code": -32602, "message": message.into() })
 }
@@ -164,6 +216,84 @@ fn handle(node: &mut SimNetwork, method: &str, params: &Value) -> Result<Value, 
         },
         "listfunds" => Ok(shapes::listfunds()),
         "setchannel" => setchannel(node, params),
+        "invoice" => {
+            let amount = params
+                .get("amount_msat")
+                .and_then(msat_param)
+                .ok_or_else(|| invalid("amount_msat: should be a millisatoshi amount"))?;
+            let label = params
+                .get("label")
+                .and_then(Value::as_str)
+                .ok_or_else(|| invalid("missing required parameter: label"))?;
+            let description = params
+                .get("description")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let invoice = node
+                .create_invoice(Msat::new(amount), label, description)
+                .map_err(node_error)?;
+            Ok(shapes::invoice(&invoice))
+        }
+        "getroutes" => {
+            let text = |name: &str| {
+                params
+                    .get(name)
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+                    .ok_or_else(|| invalid(format!("missing required parameter: {name}")))
+            };
+            let request = RouteRequest {
+                source: text("source")?,
+                destination: text("destination")?,
+                amount: Msat::new(
+                    params
+                        .get("amount_msat")
+                        .and_then(msat_param)
+                        .ok_or_else(|| invalid("amount_msat: should be a millisatoshi amount"))?,
+                ),
+                max_fee: Msat::new(
+                    params
+                        .get("maxfee_msat")
+                        .and_then(msat_param)
+                        .ok_or_else(|| invalid("maxfee_msat: should be a millisatoshi amount"))?,
+                ),
+                layers: params
+                    .get("layers")
+                    .and_then(Value::as_array)
+                    .map(|l| {
+                        l.iter()
+                            .filter_map(|v| v.as_str().map(str::to_owned))
+                            .collect()
+                    })
+                    .unwrap_or_default(),
+                final_cltv: params
+                    .get("final_cltv")
+                    .and_then(Value::as_u64)
+                    .unwrap_or(18) as u32,
+            };
+            let routes = node.get_routes(&request).map_err(node_error)?;
+            Ok(shapes::getroutes(&routes, &request.source))
+        }
+        "sendpay" => sendpay(node, params),
+        "waitsendpay" => {
+            let hash = params
+                .get("payment_hash")
+                .and_then(Value::as_str)
+                .ok_or_else(|| invalid("missing required parameter: payment_hash"))?;
+            let payment = node.wait_send_pay(hash, 60).map_err(node_error)?;
+            shapes::waitsendpay(&payment, &node.info().map_err(internal)?.id)
+        }
+        "listsendpays" => {
+            let hash = params
+                .get("payment_hash")
+                .and_then(Value::as_str)
+                .unwrap_or_default();
+            let payments = node.list_send_pays(hash).map_err(node_error)?;
+            Ok(shapes::listsendpays(
+                &payments,
+                &node.info().map_err(internal)?.id,
+            ))
+        }
         other => Err(shapes::unknown_method_error(other)),
     }
 }

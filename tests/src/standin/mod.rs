@@ -37,6 +37,30 @@ pub struct StandIn {
     next_id: u64,
 }
 
+/// Just the `lightning-rpc` socket of a stand-in, without a plugin process: for driving
+/// revops' lightningd client directly.
+pub struct Socket {
+    pub dir: TempDir,
+    pub path: std::path::PathBuf,
+    pub daemon: Arc<Mutex<Daemon>>,
+}
+
+pub fn serve_socket(node: SimNetwork) -> Socket {
+    let dir = tempfile::tempdir().expect("temp lightning-dir");
+    let path = dir.path().join("lightning-rpc");
+    let daemon = Arc::new(Mutex::new(Daemon {
+        node,
+        calls: Vec::new(),
+        faults: Default::default(),
+        synthetic_forwards: None,
+    }));
+    daemon::serve(
+        UnixListener::bind(&path).expect("bind lightning-rpc"),
+        daemon.clone(),
+    );
+    Socket { dir, path, daemon }
+}
+
 /// A simulated node for the stand-in: the built-in default scenario with `channels` channels.
 pub fn simulated_node(channels: usize) -> SimNetwork {
     SimNetwork::new(

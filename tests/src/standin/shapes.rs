@@ -2,7 +2,9 @@
 //! answer starts from a real one and only the values change, so field names, units and the
 //! fields required by CLN's schemas are the real ones.
 
-use revops::node::{Forward, ForwardStatus, NodeChannel, NodeInfo};
+use revops::node::{
+    Forward, ForwardStatus, FoundRoute, Invoice, NodeChannel, NodeInfo, Payment, PaymentStatus,
+};
 use serde_json::{Value, json};
 use std::sync::OnceLock;
 
@@ -187,4 +189,110 @@ pub fn unknown_method_error(method: &str) -> Value {
     let mut error = parse(fixture!("rpc/error-unknown-method.json"))["response"]["error"].clone();
     error["message"] = json!(format!("Unknown command '{method}'"));
     error
+}
+
+pub fn invoice(invoice: &Invoice) -> Value {
+    let mut result = result_of(fixture!("rpc/invoice.json"));
+    result["payment_hash"] = json!(invoice.payment_hash);
+    result["payment_secret"] = json!(invoice.payment_secret);
+    result["bolt11"] = json!(invoice.bolt11);
+    result
+}
+
+pub fn getroutes(routes: &[FoundRoute], source: &str) -> Value {
+    let template = result_of(fixture!("rpc/getroutes-B-to-C.json"));
+    let hop_template = template["routes"][0]["path"][0].clone();
+    let routes: Vec<Value> = routes
+        .iter()
+        .map(|route| {
+            let mut node_in = source.to_owned();
+            let path: Vec<Value> = route
+                .hops
+                .iter()
+                .map(|hop| {
+                    let mut v = hop_template.clone();
+                    v["short_channel_id_dir"] = json!(format!("{}/{}", hop.channel, hop.direction));
+                    v["node_id_in"] = json!(node_in);
+                    v["node_id_out"] = json!(hop.node_out);
+                    v["amount_in_msat"] = json!(hop.amount_in.msat());
+                    v["amount_out_msat"] = json!(hop.amount_out.msat());
+                    v["cltv_in"] = json!(hop.cltv_in);
+                    v["cltv_out"] = json!(hop.cltv_out);
+                    node_in = hop.node_out.clone();
+                    v
+                })
+                .collect();
+            json!({
+                "probability_ppm": route.probability_ppm,
+                "amount_msat": route.hops.last().map_or(0, |h| h.amount_out.msat()),
+                "final_cltv": route.hops.last().map_or(0, |h| h.cltv_out),
+                "path": path,
+            })
+        })
+        .collect();
+    let probability = routes
+        .first()
+        .map_or(json!(0), |r| r["probability_ppm"].clone());
+    json!({ "probability_ppm": probability, "routes": routes })
+}
+
+fn payment_fields(mut v: Value, payment: &Payment, destination: &str) -> Value {
+    v["payment_hash"] = json!(payment.payment_hash);
+    v["destination"] = json!(destination);
+    v["amount_msat"] = json!(payment.amount.msat());
+    v["amount_sent_msat"] = json!(payment.amount_sent.msat());
+    v["status"] = json!(match payment.status {
+        PaymentStatus::Pending => "pending",
+        PaymentStatus::Complete => "complete",
+        PaymentStatus::Failed => "failed",
+    });
+    v
+}
+
+pub fn sendpay(payment: &Payment, destination: &str, label: &str) -> Value {
+    let mut v = payment_fields(
+        result_of(fixture!("rpc/sendpay-circular-success.json")),
+        payment,
+        destination,
+    );
+    v["label"] = json!(label);
+    v
+}
+
+/// `waitsendpay`'s answer: the payment, or for a failure lightningd's error carrying it.
+pub fn waitsendpay(payment: &Payment, destination: &str) -> Result<Value, Value> {
+    match payment.status {
+        PaymentStatus::Failed => {
+            let mut error = parse(fixture!("rpc/waitsendpay-circular-fail-first-hop.json"))["response"]["error"].clone();
+            error["message"] = json!(format!(
+                "failed: {}",
+                payment.failure.clone().unwrap_or_default()
+            ));
+            error["data"] = payment_fields(error["data"].clone(), payment, destination);
+            error["data"]["erring_channel"] = json!(payment.erring_channel.map(|c| c.to_string()));
+            Err(error)
+        }
+        _ => Ok(payment_fields(
+            result_of(fixture!("rpc/waitsendpay-circular-success.json")),
+            payment,
+            destination,
+        )),
+    }
+}
+
+pub fn listsendpays(payments: &[Payment], destination: &str) -> Value {
+    let template = result_of(fixture!("rpc/listsendpays.json"))["payments"][0].clone();
+    let payments: Vec<Value> = payments
+        .iter()
+        .map(|p| {
+            let mut v = payment_fields(template.clone(), p, destination);
+            if p.status != PaymentStatus::Complete
+                && let Some(object) = v.as_object_mut()
+            {
+                object.remove("payment_preimage");
+            }
+            v
+        })
+        .collect();
+    json!({ "payments": payments })
 }

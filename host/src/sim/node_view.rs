@@ -1,0 +1,125 @@
+//! `SimNetwork` as a `Node`: what the decision cycle (and the stand-in lightningd) sees of the
+//! simulated node, in the same types lightningd's answers become.
+
+use super::network::{BLOCK_SECS, START_HEIGHT, SimNetwork, node_id};
+use crate::{
+    money::{Msat, Ppm},
+    node::{
+        Forward, FoundRoute, Funds, Invoice, Node, NodeChannel, NodeError, NodeInfo, Payment,
+        RouteHop, RouteRequest, STATE_NORMAL, SetChannelFee,
+    },
+};
+
+impl Node for SimNetwork {
+    fn info(&self) -> Result<NodeInfo, NodeError> {
+        let elapsed = self.now_ms / 1000 - self.scenario.start;
+        Ok(NodeInfo {
+            id: node_id(0),
+            alias: format!("sim-{}", self.scenario.name),
+            blockheight: START_HEIGHT + (elapsed / BLOCK_SECS) as u32,
+        })
+    }
+
+    fn channels(&self) -> Result<Vec<NodeChannel>, NodeError> {
+        Ok(self
+            .channels
+            .iter()
+            .map(|c| NodeChannel {
+                peer_id: c.peer_id.clone(),
+                peer_connected: true,
+                state: STATE_NORMAL.to_owned(),
+                short_channel_id: Some(c.id),
+                opener: c.spec.opener,
+                total: Msat::new(c.capacity),
+                to_us: Msat::new(c.local),
+                fee_base: Msat::new(u64::from(c.fee_base)),
+                fee_ppm: Ppm::new(c.fee_ppm),
+                htlc_min: Msat::new(1),
+                htlc_max: Msat::new(c.capacity - c.reserve),
+                max_accepted_htlcs: c.spec.max_accepted_htlcs,
+                htlcs: c.htlcs.iter().map(|(_, h)| h.clone()).collect(),
+                funding_height: Some(c.funding_height),
+            })
+            .collect())
+    }
+
+    fn forwards_updated_since(&self, start: u64, limit: u32) -> Result<Vec<Forward>, NodeError> {
+        self.acknowledged.set(self.acknowledged.get().max(start));
+        let skip = start.saturating_sub(self.log_start) as usize;
+        Ok(self
+            .log
+            .iter()
+            .skip(skip)
+            .take(limit as usize)
+            .cloned()
+            .collect())
+    }
+
+    fn opening_feerate_perkb(&self) -> Result<u32, NodeError> {
+        Ok(self.feerate_at(self.now_ms / 1000))
+    }
+
+    fn funds(&self) -> Result<Funds, NodeError> {
+        Ok(Funds {
+            onchain_confirmed: Msat::new(100_000_000_000),
+            channels_local: Msat::new(self.channels.iter().map(|c| c.local).sum()),
+        })
+    }
+
+    fn set_channel_fee(&mut self, request: &SetChannelFee) -> Result<(), NodeError> {
+        let channel = self
+            .channels
+            .iter_mut()
+            .find(|c| c.id == request.channel)
+            .ok_or_else(|| NodeError::Rpc {
+                code: -32602,
+                message: format!(
+                    "id: Short channel id not found: invalid token '\"{}\"'",
+                    request.channel
+                ),
+            })?;
+        channel.fee_ppm = request.fee_ppm.ppm();
+        channel.fee_base = u32::try_from(request.fee_base.msat()).unwrap_or(u32::MAX);
+        self.stats.fee_updates += 1;
+        Ok(())
+    }
+
+    fn now_secs(&self) -> u64 {
+        self.now_ms / 1000
+    }
+
+    fn create_invoice(
+        &mut self,
+        amount: Msat,
+        label: &str,
+        _description: &str,
+    ) -> Result<Invoice, NodeError> {
+        self.sim_invoice(amount, label)
+    }
+
+    fn get_routes(&self, request: &RouteRequest) -> Result<Vec<FoundRoute>, NodeError> {
+        self.sim_routes(request)
+    }
+
+    fn send_pay(
+        &mut self,
+        route: &[RouteHop],
+        invoice: &Invoice,
+        amount: Msat,
+        _label: &str,
+    ) -> Result<Payment, NodeError> {
+        self.sim_send_pay(route, invoice, amount)
+    }
+
+    fn wait_send_pay(
+        &mut self,
+        payment_hash: &str,
+        _timeout_secs: u32,
+    ) -> Result<Payment, NodeError> {
+        self.sim_payment(payment_hash)
+    }
+
+    fn list_send_pays(&self, payment_hash: &str) -> Result<Vec<Payment>, NodeError> {
+        Ok(self.sim_payment(payment_hash).into_iter().collect())
+    }
+}
