@@ -24,6 +24,7 @@ pub mod model;
 pub mod money;
 pub mod node;
 pub mod plugin;
+pub mod rebalance;
 pub mod rng;
 pub mod runtime;
 pub mod scid;

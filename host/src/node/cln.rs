@@ -6,7 +6,8 @@
 
 use super::{
     Forward, ForwardStatus, FoundRoute, Funds, Invoice, Node, NodeChannel, NodeError, NodeHtlc,
-    NodeInfo, Payment, PaymentStatus, RouteHop, RouteRequest, STATE_NORMAL, SetChannelFee,
+    NodeInfo, Payment, PaymentStatus, RemoteFee, RouteHop, RouteRequest, STATE_NORMAL,
+    SetChannelFee,
     cln_json::{as_json, parse_payment, parse_routes, text_field, typed_request},
 };
 use crate::{
@@ -168,6 +169,15 @@ fn channel(c: ListpeerchannelsChannels) -> NodeChannel {
             })
             .collect(),
         funding_height: c.short_channel_id.map(|id| id.block()),
+        remote_fee: c
+            .updates
+            .as_ref()
+            .and_then(|u| u.remote.as_ref())
+            .map(|r| RemoteFee {
+                base: Msat::new(r.fee_base_msat.msat()),
+                ppm: Ppm::new(r.fee_proportional_millionths),
+                cltv_expiry_delta: r.cltv_expiry_delta,
+            }),
     }
 }
 

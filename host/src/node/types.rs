@@ -62,6 +62,23 @@ pub struct NodeChannel {
     pub htlcs: Vec<NodeHtlc>,
     /// Block height of the funding confirmation (from the short channel id).
     pub funding_height: Option<u32>,
+    /// `updates.remote`: what the peer charges to forward to us over this channel, and its
+    /// CLTV delta (`None` before the peer's channel_update arrived).
+    pub remote_fee: Option<RemoteFee>,
+}
+
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct RemoteFee {
+    pub base: Msat,
+    pub ppm: Ppm,
+    pub cltv_expiry_delta: u32,
+}
+
+impl RemoteFee {
+    /// The fee the peer takes to forward `amount` to us.
+    pub fn fee_on(&self, amount: Msat) -> Option<Msat> {
+        self.base.checked_add(self.ppm.fee_on(amount))
+    }
 }
 
 impl NodeChannel {

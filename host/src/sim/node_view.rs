@@ -6,7 +6,7 @@ use crate::{
     money::{Msat, Ppm},
     node::{
         Forward, FoundRoute, Funds, Invoice, Node, NodeChannel, NodeError, NodeInfo, Payment,
-        RouteHop, RouteRequest, STATE_NORMAL, SetChannelFee,
+        RemoteFee, RouteHop, RouteRequest, STATE_NORMAL, SetChannelFee,
     },
 };
 
@@ -39,6 +39,12 @@ impl Node for SimNetwork {
                 max_accepted_htlcs: c.spec.max_accepted_htlcs,
                 htlcs: c.htlcs.iter().map(|(_, h)| h.clone()).collect(),
                 funding_height: Some(c.funding_height),
+                // Peers charge what CLN charges by default to forward to us.
+                remote_fee: Some(RemoteFee {
+                    base: Msat::new(1000),
+                    ppm: Ppm::new(10),
+                    cltv_expiry_delta: 34,
+                }),
             })
             .collect())
     }

@@ -146,6 +146,20 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (kind, scope)
     );
     ",
+    // 4: the rebalance ledger.
+    "
+    CREATE TABLE rebalances (
+        id           INTEGER PRIMARY KEY,
+        source       INTEGER NOT NULL,
+        destination  INTEGER NOT NULL,
+        amount_msat  INTEGER NOT NULL,
+        fee_msat     INTEGER NOT NULL,
+        completed    INTEGER NOT NULL,
+        payment_hash TEXT NOT NULL,
+        at           INTEGER NOT NULL
+    );
+    CREATE INDEX rebalances_by_time ON rebalances (at);
+    ",
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> StoreResult<()> {

@@ -13,6 +13,7 @@ mod forwards;
 mod intents;
 mod migrations;
 mod policy_state;
+mod rebalances;
 mod shadow;
 
 pub use config::StoredConfig;
@@ -21,6 +22,7 @@ pub use fee_state::{BroadcastEntry, FeeRecord};
 pub use forwards::ForwardTotals;
 pub use intents::{Intent, IntentStatus};
 pub use policy_state::PolicyVersion;
+pub use rebalances::RebalanceRecord;
 pub use shadow::{ShadowSummary, StoredDifference};
 
 use rusqlite::Connection;

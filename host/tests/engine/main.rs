@@ -2,6 +2,7 @@
 //! policies; a recording wrapper shows every `setchannel` the cycle makes.
 
 mod cycle;
+mod rebalance;
 mod simulate;
 
 use revops::{
@@ -27,6 +28,8 @@ pub struct RecordingNode {
     pub inner: SimNetwork,
     pub set_calls: Vec<SetChannelFee>,
     pub fail_setchannel: bool,
+    /// `waitsendpay` times out (the payment looks still in flight).
+    pub payments_in_flight: bool,
 }
 
 impl Node for RecordingNode {
@@ -83,7 +86,11 @@ impl Node for RecordingNode {
         payment_hash: &str,
         timeout_secs: u32,
     ) -> Result<Payment, NodeError> {
-        self.inner.wait_send_pay(payment_hash, timeout_secs)
+        let mut payment = self.inner.wait_send_pay(payment_hash, timeout_secs)?;
+        if self.payments_in_flight {
+            payment.status = revops::node::PaymentStatus::Pending;
+        }
+        Ok(payment)
     }
     fn list_send_pays(&self, payment_hash: &str) -> Result<Vec<Payment>, NodeError> {
         self.inner.list_send_pays(payment_hash)
@@ -123,6 +130,7 @@ impl Bench {
                 inner: SimNetwork::new(&scenario, Some(6)),
                 set_calls: Vec::new(),
                 fail_setchannel: false,
+                payments_in_flight: false,
             },
             store: Store::open_in_memory().unwrap(),
             registry,

@@ -91,6 +91,19 @@ fn peer_channel(c: &NodeChannel) -> Value {
     local["fee_proportional_millionths"] = json!(c.fee_ppm.ppm());
     local["htlc_minimum_msat"] = json!(c.htlc_min.msat());
     local["htlc_maximum_msat"] = json!(c.htlc_max.msat());
+    match c.remote_fee {
+        Some(remote) => {
+            let r = &mut v["updates"]["remote"];
+            r["fee_base_msat"] = json!(remote.base.msat());
+            r["fee_proportional_millionths"] = json!(remote.ppm.ppm());
+            r["cltv_expiry_delta"] = json!(remote.cltv_expiry_delta);
+        }
+        None => {
+            if let Some(updates) = v["updates"].as_object_mut() {
+                updates.remove("remote");
+            }
+        }
+    }
     let htlc_template = v["htlcs"][0].clone();
     v["htlcs"] = json!(
         c.htlcs

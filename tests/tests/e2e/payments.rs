@@ -142,3 +142,39 @@ fn bad_payment_requests_keep_lightningds_errors() {
         Err(NodeError::Protocol { .. })
     ));
 }
+
+#[test]
+fn the_rebalance_executor_works_over_lightningds_socket() {
+    use revops::{
+        rebalance::{RebalanceOrder, RebalanceOutcome, execute},
+        store::Store,
+    };
+    let socket = serve_socket(simulated_node(4));
+    let runtime = tokio::runtime::Runtime::new().unwrap();
+    let mut node = connect(&socket.path, &runtime);
+    let mut store = Store::open_in_memory().unwrap();
+    let channels = node.channels().unwrap();
+    // The peer's fee back to us comes from listpeerchannels' updates.remote.
+    assert!(channels[1].remote_fee.is_some());
+    let order = RebalanceOrder {
+        source: channels[0].short_channel_id.unwrap(),
+        destination: channels[1].short_channel_id.unwrap(),
+        amount: Msat::from_sat(150_000).unwrap(),
+        max_fee: Msat::from_sat(1_000).unwrap(),
+        label: "executor-1".into(),
+    };
+    let outcome = execute(&mut node, &mut store, &order, 10).unwrap();
+    // 1 sat + 10 ppm back to us, 1 sat + 500 ppm through the network.
+    assert_eq!(
+        outcome,
+        RebalanceOutcome::Completed {
+            amount: order.amount,
+            fee: Msat::new(2_500 + 76_001)
+        }
+    );
+    let calls = socket.daemon.lock().unwrap().calls_of("sendpay");
+    let route = calls[0]["route"].as_array().unwrap();
+    assert_eq!(route.len(), 3, "out, through the network, back in");
+    assert_eq!(route[0]["channel"], order.source.to_string());
+    assert_eq!(route[2]["channel"], order.destination.to_string());
+}

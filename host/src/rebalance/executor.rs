@@ -1,0 +1,305 @@
+//! One circular rebalance, from route to booked outcome.
+
+use crate::{
+    cycle::CycleError,
+    money::Msat,
+    node::{Node, NodeChannel, Payment, PaymentStatus, RouteHop, RouteRequest},
+    scid::ShortChannelId,
+    store::{IntentStatus, RebalanceRecord, Store},
+};
+use serde::{Deserialize, Serialize};
+
+/// The CLTV our own invoice asks for on the last hop.
+const FINAL_CLTV: u32 = 18;
+const INTENT_ACTION: &str = "rebalance";
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RebalanceOrder {
+    pub source: ShortChannelId,
+    pub destination: ShortChannelId,
+    /// What arrives in the destination channel.
+    pub amount: Msat,
+    /// The most the whole route may cost.
+    pub max_fee: Msat,
+    /// Unique per attempt (the invoice label).
+    pub label: String,
+}
+
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum RebalanceOutcome {
+    Completed {
+        amount: Msat,
+        fee: Msat,
+    },
+    Failed {
+        reason: String,
+        erring_channel: Option<ShortChannelId>,
+    },
+    /// No route within the fee cap (nothing was sent).
+    NoRoute {
+        reason: String,
+    },
+    /// Not attempted: the order does not make sense for these channels.
+    Refused {
+        reason: String,
+    },
+    /// Sent but unresolved when we stopped waiting; `reconcile` settles it later.
+    Pending {
+        payment_hash: String,
+    },
+}
+
+/// What is kept with the intent, so a pending payment can be reconciled after a restart.
+#[derive(Serialize, Deserialize)]
+struct IntentPayload {
+    order: RebalanceOrder,
+    payment_hash: String,
+    amount_sent: Msat,
+}
+
+fn refused(reason: impl Into<String>) -> RebalanceOutcome {
+    RebalanceOutcome::Refused {
+        reason: reason.into(),
+    }
+}
+
+/// Builds the route: out to the source's peer, through the network, back over the destination.
+fn circular_route(
+    node: &dyn Node,
+    our_id: &str,
+    source: &NodeChannel,
+    destination: &NodeChannel,
+    order: &RebalanceOrder,
+) -> Result<Result<Vec<RouteHop>, RebalanceOutcome>, CycleError> {
+    let Some(back_fee) = destination.remote_fee else {
+        return Ok(Err(refused(
+            "the destination's peer has not announced its fee yet",
+        )));
+    };
+    let Some(back_fee_amount) = back_fee.fee_on(order.amount) else {
+        return Ok(Err(refused("amount overflows")));
+    };
+    let Some(budget) = order.max_fee.checked_sub(back_fee_amount) else {
+        return Ok(Err(RebalanceOutcome::NoRoute {
+            reason: format!(
+                "the last hop alone costs {back_fee_amount}, above the cap {}",
+                order.max_fee
+            ),
+        }));
+    };
+    let to_peer = order
+        .amount
+        .checked_add(back_fee_amount)
+        .expect("checked above");
+    let back_cltv = FINAL_CLTV + back_fee.cltv_expiry_delta;
+    let back_hop = RouteHop {
+        node_id: our_id.to_owned(),
+        channel: destination.short_channel_id.expect("normal channel"),
+        amount: order.amount,
+        delay: FINAL_CLTV,
+    };
+    if source.peer_id == destination.peer_id {
+        // Two channels to one peer: out and straight back.
+        return Ok(Ok(vec![
+            RouteHop {
+                node_id: source.peer_id.clone(),
+                channel: source.short_channel_id.expect("normal channel"),
+                amount: to_peer,
+                delay: back_cltv,
+            },
+            back_hop,
+        ]));
+    }
+    let request = RouteRequest {
+        source: source.peer_id.clone(),
+        destination: destination.peer_id.clone(),
+        amount: to_peer,
+        max_fee: budget,
+        layers: Vec::new(),
+        final_cltv: back_cltv,
+    };
+    let routes = match node.get_routes(&request) {
+        Ok(routes) => routes,
+        Err(crate::node::NodeError::Rpc { message, .. }) => {
+            return Ok(Err(RebalanceOutcome::NoRoute { reason: message }));
+        }
+        Err(other) => return Err(other.into()),
+    };
+    // A route back through our own node would be no rebalance at all.
+    let Some(route) = routes
+        .into_iter()
+        .find(|r| !r.hops.is_empty() && r.hops.iter().all(|h| h.node_out != our_id))
+    else {
+        return Ok(Err(RebalanceOutcome::NoRoute {
+            reason: "every route found runs through this node".into(),
+        }));
+    };
+    let first = &route.hops[0];
+    let mut hops = vec![RouteHop {
+        node_id: source.peer_id.clone(),
+        channel: source.short_channel_id.expect("normal channel"),
+        amount: first.amount_in,
+        delay: first.cltv_in,
+    }];
+    hops.extend(route.hops.iter().map(|hop| RouteHop {
+        node_id: hop.node_out.clone(),
+        channel: hop.channel,
+        amount: hop.amount_out,
+        delay: hop.cltv_out,
+    }));
+    hops.push(back_hop);
+    let total_fee = hops[0].amount.saturating_sub(order.amount);
+    if total_fee > order.max_fee {
+        return Ok(Err(RebalanceOutcome::NoRoute {
+            reason: format!(
+                "the cheapest route costs {total_fee}, above the cap {}",
+                order.max_fee
+            ),
+        }));
+    }
+    Ok(Ok(hops))
+}
+
+/// Executes `order`, waiting up to `wait_secs` for the outcome. Books what happened.
+pub fn execute(
+    node: &mut dyn Node,
+    store: &mut Store,
+    order: &RebalanceOrder,
+    wait_secs: u32,
+) -> Result<RebalanceOutcome, CycleError> {
+    let channels = node.channels()?;
+    let find = |id| {
+        channels
+            .iter()
+            .find(|c| c.short_channel_id == Some(id) && c.is_normal())
+    };
+    let (Some(source), Some(destination)) = (find(order.source), find(order.destination)) else {
+        return Ok(refused("source or destination is not an active channel"));
+    };
+    if order.source == order.destination || order.amount == Msat::ZERO {
+        return Ok(refused(
+            "a rebalance needs two different channels and an amount",
+        ));
+    }
+    let our_id = node.info()?.id;
+    let hops = match circular_route(&*node, &our_id, source, destination, order)? {
+        Ok(hops) => hops,
+        Err(outcome) => return Ok(outcome),
+    };
+    let now = node.now_secs();
+    let invoice = node.create_invoice(
+        order.amount,
+        &order.label,
+        &format!("revops rebalance {} -> {}", order.source, order.destination),
+    )?;
+    let payload = IntentPayload {
+        order: order.clone(),
+        payment_hash: invoice.payment_hash.clone(),
+        amount_sent: hops[0].amount,
+    };
+    let intent = store.begin_intent(
+        INTENT_ACTION,
+        &format!("{}->{}", order.source, order.destination),
+        &serde_json::to_string(&payload).expect("plain data"),
+        now,
+    )?;
+    if let Err(error) = node.send_pay(&hops, &invoice, order.amount, &order.label) {
+        store.settle_intent(intent, IntentStatus::Failed, &error.to_string(), now)?;
+        return Ok(RebalanceOutcome::Failed {
+            reason: error.to_string(),
+            erring_channel: None,
+        });
+    }
+    let payment = node.wait_send_pay(&invoice.payment_hash, wait_secs)?;
+    settle(store, intent, order, &payment, node.now_secs())
+}
+
+/// Books a payment's outcome on its intent; pending ones stay pending.
+fn settle(
+    store: &mut Store,
+    intent: u64,
+    order: &RebalanceOrder,
+    payment: &Payment,
+    now: u64,
+) -> Result<RebalanceOutcome, CycleError> {
+    let outcome = match payment.status {
+        PaymentStatus::Pending => {
+            return Ok(RebalanceOutcome::Pending {
+                payment_hash: payment.payment_hash.clone(),
+            });
+        }
+        PaymentStatus::Complete => RebalanceOutcome::Completed {
+            amount: payment.amount,
+            fee: payment.fee(),
+        },
+        PaymentStatus::Failed => RebalanceOutcome::Failed {
+            reason: payment
+                .failure
+                .clone()
+                .unwrap_or_else(|| "payment failed".into()),
+            erring_channel: payment.erring_channel,
+        },
+    };
+    let (status, note) = match &outcome {
+        RebalanceOutcome::Completed { fee, .. } => {
+            (IntentStatus::Done, format!("completed, fee {fee}"))
+        }
+        RebalanceOutcome::Failed { reason, .. } => (IntentStatus::Failed, reason.clone()),
+        _ => unreachable!("only final outcomes are settled"),
+    };
+    store.settle_intent(intent, status, &note, now)?;
+    store.record_rebalance(&RebalanceRecord {
+        source: order.source,
+        destination: order.destination,
+        amount: order.amount,
+        fee: match &outcome {
+            RebalanceOutcome::Completed { fee, .. } => *fee,
+            _ => Msat::ZERO,
+        },
+        completed: matches!(outcome, RebalanceOutcome::Completed { .. }),
+        payment_hash: payment.payment_hash.clone(),
+        at: now,
+    })?;
+    Ok(outcome)
+}
+
+/// Settles rebalances left pending (a restart, a payment still in flight) from `listsendpays`:
+/// never resent, only looked up. Returns the outcomes settled now.
+pub fn reconcile(
+    node: &mut dyn Node,
+    store: &mut Store,
+) -> Result<Vec<RebalanceOutcome>, CycleError> {
+    let mut settled = Vec::new();
+    for intent in store.pending_intents()? {
+        if intent.action != INTENT_ACTION {
+            continue;
+        }
+        let Ok(payload) = serde_json::from_str::<IntentPayload>(&intent.payload) else {
+            tracing::warn!(
+                intent = intent.id,
+                "unreadable rebalance intent left pending"
+            );
+            continue;
+        };
+        let attempts = node.list_send_pays(&payload.payment_hash)?;
+        let now = node.now_secs();
+        // Complete wins over failed attempts of the same hash.
+        let best = attempts
+            .iter()
+            .find(|p| p.status == PaymentStatus::Complete)
+            .or_else(|| attempts.iter().find(|p| p.status == PaymentStatus::Pending))
+            .or_else(|| attempts.last());
+        match best {
+            Some(payment) if payment.status != PaymentStatus::Pending => {
+                settled.push(settle(store, intent.id, &payload.order, payment, now)?);
+            }
+            Some(_) => {}
+            None => {
+                // Never reached lightningd: nothing was paid.
+                store.settle_intent(intent.id, IntentStatus::Failed, "never sent", now)?;
+            }
+        }
+    }
+    Ok(settled)
+}
