@@ -3,3 +3,4 @@
 //! with the reason, never passed through.
 
 pub mod fee;
+pub mod rebalance;
