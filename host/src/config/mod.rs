@@ -9,7 +9,7 @@ mod keys;
 mod snapshot;
 
 pub use keys::{KEYS, KeySpec, Scope, ValueKind};
-pub use snapshot::{Bounds, ConfigSnapshot, FeeConfig};
+pub use snapshot::{Bounds, ConfigSnapshot, FeeConfig, RebalanceConfig};
 
 use crate::store::{Store, StoreError};
 use serde_json::Value;

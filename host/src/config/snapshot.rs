@@ -57,10 +57,23 @@ impl FeeConfig {
     }
 }
 
+/// The rebalance guards' limits (spec: rebalance).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct RebalanceConfig {
+    pub daily_budget: Msat,
+    pub max_fee_ppm: Ppm,
+    pub max_concurrent: u32,
+    pub cooldown_secs: u64,
+    pub backoff_secs: u64,
+    pub ping_pong_secs: u64,
+    pub wait_secs: u32,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigSnapshot {
     pub generation: u64,
     pub fee: FeeConfig,
+    pub rebalance: RebalanceConfig,
     pub dry_run: bool,
     /// The operator's overrides as given (normalized), for display and for the next change.
     pub overrides: BTreeMap<String, Value>,
@@ -129,9 +142,20 @@ impl ConfigSnapshot {
         for (peer, b) in &fee.peer_bounds {
             check_floor_below_ceiling(peer, b.min, b.max)?;
         }
+        let rebalance = RebalanceConfig {
+            daily_budget: Msat::from_sat(plain["rebalance.daily-budget-sat"])
+                .expect("key range keeps it small"),
+            max_fee_ppm: Ppm::new(u32_of(plain["rebalance.max-fee-ppm"])),
+            max_concurrent: u32_of(plain["rebalance.max-concurrent"]),
+            cooldown_secs: plain["rebalance.cooldown-secs"],
+            backoff_secs: plain["rebalance.backoff-secs"],
+            ping_pong_secs: plain["rebalance.ping-pong-secs"],
+            wait_secs: u32_of(plain["rebalance.wait-secs"]),
+        };
         Ok(Self {
             generation,
             fee,
+            rebalance,
             dry_run: plain["dry-run"] == 1,
             overrides,
         })

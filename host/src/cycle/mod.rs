@@ -10,11 +10,13 @@ mod fee;
 mod gather;
 mod ingest;
 pub mod partition;
+mod rebalance;
 mod shadow;
 
 pub use fee::{FeeCycleReport, FeeOutcome, SlotRun, VerdictCounts, run_fee_cycle};
 pub use gather::FEERATE_HISTORY_SECS;
 pub use ingest::ingest_forwards;
+pub use rebalance::{RebalanceCycleReport, RebalanceDecisionOutcome, run_rebalance_cycle};
 pub use shadow::{SHADOW_SLOT, ShadowDiff, ShadowReport};
 
 use crate::{

@@ -2,10 +2,7 @@
 //! ceiling, the concurrency cap, cooldowns with exponential backoff, no ping-pong between two
 //! channels, and the scarcity-safe forecast on HTLC slots. Pure: facts in, a verdict out.
 
-use crate::{
-    model::RebalanceProposal,
-    money::{Msat, Ppm},
-};
+use crate::{config::RebalanceConfig, model::RebalanceProposal, money::Msat};
 use serde::Serialize;
 
 /// 100,000 sat in msat: one slot's worth of value (spec: value-weighted utilisation).
@@ -14,19 +11,6 @@ const SLOT_VALUE_MSAT: f64 = 100_000_000.0;
 const SCARCITY_LIMIT: f64 = 0.6;
 /// Share of the last 24 h revenue the budget may grow to.
 const REVENUE_SHARE_PCT: u64 = 30;
-
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct RebalanceLimits {
-    pub daily_budget: Msat,
-    pub max_fee_ppm: Ppm,
-    pub max_concurrent: u32,
-    /// Least time between two moves into the same destination.
-    pub cooldown_secs: u64,
-    /// First wait after a failure; doubles with each further failure in a row.
-    pub backoff_secs: u64,
-    /// A move from A to B is refused if B to A happened within this window.
-    pub ping_pong_secs: u64,
-}
 
 /// HTLC load of one channel.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -94,7 +78,7 @@ pub fn weighted_utilisation(load: &SlotLoad, extra: Option<Msat>) -> f64 {
 pub fn judge(
     proposal: &RebalanceProposal,
     facts: &RebalanceFacts,
-    limits: &RebalanceLimits,
+    limits: &RebalanceConfig,
     now: u64,
 ) -> RebalanceVerdict {
     if facts.in_flight >= limits.max_concurrent {
@@ -170,14 +154,10 @@ mod tests {
         }
     }
 
-    fn limits() -> RebalanceLimits {
-        RebalanceLimits {
-            daily_budget: Msat::from_sat(5_000).unwrap(),
-            max_fee_ppm: Ppm::new(1_000),
+    fn limits() -> RebalanceConfig {
+        RebalanceConfig {
             max_concurrent: 2,
-            cooldown_secs: 3_600,
-            backoff_secs: 600,
-            ping_pong_secs: 86_400,
+            ..crate::config::ConfigSnapshot::default().rebalance
         }
     }
 

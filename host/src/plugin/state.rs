@@ -5,7 +5,10 @@
 use crate::{
     analytics::{FlowTracker, mempool},
     config::{ConfigError, ConfigManager, ConfigSnapshot},
-    cycle::{CycleDeps, CycleError, FeeCycleReport, ingest_forwards, run_fee_cycle},
+    cycle::{
+        CycleDeps, CycleError, FeeCycleReport, RebalanceCycleReport, ingest_forwards,
+        run_fee_cycle, run_rebalance_cycle,
+    },
     embedded,
     model::{PolicyKind, params_from_words},
     node::ClnNode,
@@ -141,38 +144,35 @@ impl Revops {
             in_mempool_shock: AtomicBool::new(false),
             seeds: Mutex::new(SplitMix64::new(unix_now() ^ u64::from(std::process::id()))),
         }));
-        revops.restore_fee_policy()?;
+        revops.restore_policies()?;
         Ok(revops)
     }
 
-    /// Every slot's last loaded fee policy (as recorded); the configured default for the
-    /// default slot if it has none or it cannot be restored.
-    fn restore_fee_policy(&self) -> anyhow::Result<()> {
-        let slots = lock(&self.store).recorded_slots(PolicyKind::Fee)?;
-        let mut default_restored = false;
-        for slot in slots {
-            let Some(version) = lock(&self.store).latest_policy_version(PolicyKind::Fee, &slot)?
-            else {
-                continue;
-            };
-            let params: BTreeMap<String, Value> =
-                serde_json::from_str(&version.params).unwrap_or_default();
-            match self.load_policy(PolicyKind::Fee, &slot, &version.source, &params, false) {
-                Ok(report) => {
-                    tracing::info!(
-                        slot,
-                        policy = report.policy,
-                        version = report.version,
-                        "fee policy restored"
-                    );
-                    default_restored |= slot == DEFAULT_SLOT;
-                }
-                Err(error) => {
-                    tracing::warn!(slot, source = version.source, %error, "cannot restore this slot's last fee policy");
+    /// Every slot's last loaded policy of each kind (as recorded); the configured default fee
+    /// policy for the default fee slot if it has none or it cannot be restored. (There is no
+    /// default rebalance policy: rebalancing runs only once an operator loads one.)
+    fn restore_policies(&self) -> anyhow::Result<()> {
+        let mut default_fee_restored = false;
+        for kind in [PolicyKind::Fee, PolicyKind::Rebalance] {
+            let slots = lock(&self.store).recorded_slots(kind)?;
+            for slot in slots {
+                let Some(version) = lock(&self.store).latest_policy_version(kind, &slot)? else {
+                    continue;
+                };
+                let params: BTreeMap<String, Value> =
+                    serde_json::from_str(&version.params).unwrap_or_default();
+                match self.load_policy(kind, &slot, &version.source, &params, false) {
+                    Ok(report) => {
+                        tracing::info!(%kind, slot, policy = report.policy, version = report.version, "policy restored");
+                        default_fee_restored |= kind == PolicyKind::Fee && slot == DEFAULT_SLOT;
+                    }
+                    Err(error) => {
+                        tracing::warn!(%kind, slot, source = version.source, %error, "cannot restore this slot's last policy");
+                    }
                 }
             }
         }
-        if !default_restored {
+        if !default_fee_restored {
             let configured = self.setup.fee_policy.clone();
             self.load_policy(
                 PolicyKind::Fee,
@@ -300,6 +300,45 @@ impl Revops {
             policy_error: report.policy_error.clone(),
         });
         Ok(report)
+    }
+
+    /// A rebalance cycle (blocking: call from a worker thread).
+    pub fn rebalance_cycle_blocking(
+        &self,
+        runtime: &tokio::runtime::Handle,
+        dry_run: bool,
+    ) -> Result<RebalanceCycleReport, CycleError> {
+        let mut node = self.connect(runtime)?;
+        let config = self.config.snapshot();
+        let seed = lock(&self.seeds).next_u64();
+        let mut store = lock(&self.store);
+        let mut flows = lock(&self.flows);
+        ingest_forwards(&node, &mut store, &mut flows)?;
+        let mut deps = CycleDeps {
+            node: &mut node,
+            store: &mut store,
+            registry: &self.registry,
+            flows: &mut flows,
+        };
+        crate::rebalance::reconcile(deps.node, deps.store)?;
+        run_rebalance_cycle(&mut deps, &config, DEFAULT_SLOT, seed, dry_run)
+    }
+
+    /// Runs a rebalance cycle now on a worker thread, after any cycle in progress.
+    pub async fn run_rebalance_cycle(
+        &self,
+        dry_run: bool,
+    ) -> Result<RebalanceCycleReport, CycleError> {
+        let _one_at_a_time = self.cycle_lock.lock().await;
+        let state = self.clone();
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || state.rebalance_cycle_blocking(&runtime, dry_run))
+            .await
+            .unwrap_or_else(|e| {
+                Err(CycleError::Node(crate::node::NodeError::Transport(
+                    format!("cycle worker failed: {e}"),
+                )))
+            })
     }
 
     /// Runs a fee cycle now on a worker thread, after any cycle in progress.

@@ -15,7 +15,8 @@ use super::{
     sandbox::{CompileReport, Sandbox},
 };
 use crate::model::{
-    CallContext, FeeDecision, PayoutInput, PolicyKind, RebalanceBudget, Snapshot,
+    CallContext, FeeDecision, PayoutInput, PolicyKind, RebalanceBudget, RebalanceDecision,
+    Snapshot,
     sample::{SAMPLE_NOW_SECS, sample_snapshot},
 };
 use serde::Serialize;
@@ -282,6 +283,20 @@ impl Registry {
     ) -> Result<Called<FeeDecision>, CallError> {
         let policy = self.active(PolicyKind::Fee, name)?;
         let result = policy.propose_fees(ctx, snapshot);
+        self.record_outcome(&policy, result.as_ref().map(|_| ()));
+        result
+    }
+
+    /// Runs the rebalance policy of slot `name` and books the outcome.
+    pub fn propose_rebalances(
+        &self,
+        name: &str,
+        ctx: &CallContext,
+        snapshot: &Snapshot,
+        budget: &RebalanceBudget,
+    ) -> Result<Called<RebalanceDecision>, CallError> {
+        let policy = self.active(PolicyKind::Rebalance, name)?;
+        let result = policy.propose_rebalances(ctx, snapshot, budget);
         self.record_outcome(&policy, result.as_ref().map(|_| ()));
         result
     }

@@ -160,6 +160,14 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX rebalances_by_time ON rebalances (at);
     ",
+    // 5: rebalance budget reservations (held while a payment is under way).
+    "
+    CREATE TABLE rebalance_reservations (
+        id           INTEGER PRIMARY KEY,
+        max_fee_msat INTEGER NOT NULL,
+        at           INTEGER NOT NULL
+    );
+    ",
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> StoreResult<()> {

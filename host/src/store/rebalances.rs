@@ -37,6 +37,126 @@ impl Store {
         Ok(())
     }
 
+    /// Fees paid since `since` plus every reservation still held: what the budget has used.
+    pub fn rebalance_spent_since(&self, since: u64) -> StoreResult<Msat> {
+        let spent: i64 = self.conn.query_row(
+            "SELECT (SELECT COALESCE(SUM(fee_msat), 0) FROM rebalances WHERE at >= ?1)
+                  + (SELECT COALESCE(SUM(max_fee_msat), 0) FROM rebalance_reservations WHERE at >= ?1)",
+            [to_sql_u64(since)],
+            |row| row.get(0),
+        )?;
+        Ok(Msat::new(spent.max(0) as u64))
+    }
+
+    /// Reserves `max_fee` of the budget `cap` in one transaction, if it fits; the id releases it.
+    pub fn reserve_rebalance_fee(
+        &mut self,
+        max_fee: Msat,
+        cap: Msat,
+        since: u64,
+        now: u64,
+    ) -> StoreResult<Option<u64>> {
+        let tx = self
+            .conn
+            .transaction_with_behavior(rusqlite::TransactionBehavior::Immediate)?;
+        let spent: i64 = tx.query_row(
+            "SELECT (SELECT COALESCE(SUM(fee_msat), 0) FROM rebalances WHERE at >= ?1)
+                  + (SELECT COALESCE(SUM(max_fee_msat), 0) FROM rebalance_reservations WHERE at >= ?1)",
+            [to_sql_u64(since)],
+            |row| row.get(0),
+        )?;
+        let fits = Msat::new(spent.max(0) as u64)
+            .checked_add(max_fee)
+            .is_some_and(|total| total <= cap);
+        if !fits {
+            return Ok(None);
+        }
+        tx.execute(
+            "INSERT INTO rebalance_reservations (max_fee_msat, at) VALUES (?1, ?2)",
+            params![to_sql_u64(max_fee.msat()), to_sql_u64(now)],
+        )?;
+        let id = tx.last_insert_rowid() as u64;
+        tx.commit()?;
+        Ok(Some(id))
+    }
+
+    pub fn release_rebalance_reservation(&mut self, id: u64) -> StoreResult<()> {
+        self.conn.execute(
+            "DELETE FROM rebalance_reservations WHERE id = ?1",
+            [to_sql_u64(id)],
+        )?;
+        Ok(())
+    }
+
+    /// When the last completed rebalance from `source` into `destination` happened (either
+    /// side may be `None` for "any").
+    pub fn last_rebalance(
+        &self,
+        source: Option<ShortChannelId>,
+        destination: Option<ShortChannelId>,
+    ) -> StoreResult<Option<u64>> {
+        let at: Option<i64> = self.conn.query_row(
+            "SELECT MAX(at) FROM rebalances WHERE completed
+                 AND (?1 IS NULL OR source = ?1) AND (?2 IS NULL OR destination = ?2)",
+            params![
+                source.map(|s| to_sql_u64(s.as_u64())),
+                destination.map(|d| to_sql_u64(d.as_u64()))
+            ],
+            |row| row.get(0),
+        )?;
+        Ok(at.map(|a| a as u64))
+    }
+
+    /// Failed attempts for a pair since its last success, and when the latest one was.
+    pub fn rebalance_failures(
+        &self,
+        source: ShortChannelId,
+        destination: ShortChannelId,
+    ) -> StoreResult<(u32, Option<u64>)> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT completed, at FROM rebalances WHERE source = ?1 AND destination = ?2
+             ORDER BY at DESC, id DESC LIMIT 64",
+        )?;
+        let rows = statement.query_map(
+            params![
+                to_sql_u64(source.as_u64()),
+                to_sql_u64(destination.as_u64())
+            ],
+            |row| Ok((row.get::<_, bool>(0)?, row.get::<_, i64>(1)? as u64)),
+        )?;
+        let mut failures = 0;
+        let mut latest = None;
+        for row in rows {
+            let (completed, at) = row?;
+            if completed {
+                break;
+            }
+            failures += 1;
+            latest = latest.or(Some(at));
+        }
+        Ok((failures, latest))
+    }
+
+    /// The ledger, newest first.
+    pub fn rebalance_history(&self, limit: u32) -> StoreResult<Vec<RebalanceRecord>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT source, destination, amount_msat, fee_msat, completed, payment_hash, at
+             FROM rebalances ORDER BY at DESC, id DESC LIMIT ?1",
+        )?;
+        let rows = statement.query_map([limit], |row| {
+            Ok(RebalanceRecord {
+                source: ShortChannelId::from_u64(row.get::<_, i64>(0)? as u64),
+                destination: ShortChannelId::from_u64(row.get::<_, i64>(1)? as u64),
+                amount: Msat::new(row.get::<_, i64>(2)? as u64),
+                fee: Msat::new(row.get::<_, i64>(3)? as u64),
+                completed: row.get(4)?,
+                payment_hash: row.get(5)?,
+                at: row.get::<_, i64>(6)? as u64,
+            })
+        })?;
+        Ok(rows.collect::<Result<_, _>>()?)
+    }
+
     /// Σ fees paid and count of completed rebalances since `since` (unix seconds).
     pub fn rebalance_costs_since(&self, since: u64) -> StoreResult<(Msat, u64)> {
         Ok(self.conn.query_row(
@@ -50,5 +170,67 @@ impl Store {
                 ))
             },
         )?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn record(at: u64, completed: bool, fee: u64) -> RebalanceRecord {
+        RebalanceRecord {
+            source: ShortChannelId::from_u64(1),
+            destination: ShortChannelId::from_u64(2),
+            amount: Msat::new(1_000_000),
+            fee: Msat::new(fee),
+            completed,
+            payment_hash: format!("h{at}"),
+            at,
+        }
+    }
+
+    #[test]
+    fn reservations_are_atomic_against_the_cap() {
+        let mut store = Store::open_in_memory().unwrap();
+        store.record_rebalance(&record(100, true, 4_000)).unwrap();
+        let cap = Msat::new(10_000);
+        let first = store
+            .reserve_rebalance_fee(Msat::new(5_000), cap, 0, 200)
+            .unwrap();
+        assert!(first.is_some());
+        // 4,000 paid + 5,000 held: 2,000 more does not fit.
+        assert_eq!(
+            store
+                .reserve_rebalance_fee(Msat::new(2_000), cap, 0, 200)
+                .unwrap(),
+            None
+        );
+        store.release_rebalance_reservation(first.unwrap()).unwrap();
+        assert!(
+            store
+                .reserve_rebalance_fee(Msat::new(2_000), cap, 0, 200)
+                .unwrap()
+                .is_some()
+        );
+        assert_eq!(store.rebalance_spent_since(0).unwrap(), Msat::new(6_000));
+    }
+
+    #[test]
+    fn failures_count_since_the_last_success() {
+        let mut store = Store::open_in_memory().unwrap();
+        for (at, completed) in [(1, false), (2, true), (3, false), (4, false)] {
+            store.record_rebalance(&record(at, completed, 0)).unwrap();
+        }
+        let pair = (ShortChannelId::from_u64(1), ShortChannelId::from_u64(2));
+        assert_eq!(
+            store.rebalance_failures(pair.0, pair.1).unwrap(),
+            (2, Some(4))
+        );
+        assert_eq!(store.last_rebalance(Some(pair.0), None).unwrap(), Some(2));
+        assert_eq!(
+            store.last_rebalance(Some(pair.1), Some(pair.0)).unwrap(),
+            None
+        );
+        assert_eq!(store.rebalance_history(10).unwrap().len(), 4);
     }
 }

@@ -130,3 +130,95 @@ fn a_pending_payment_is_reconciled_not_resent() {
             .is_empty()
     );
 }
+
+mod cycle {
+    use super::*;
+    use revops::{
+        config::ConfigSnapshot,
+        cycle::{CycleDeps, RebalanceCycleReport, run_rebalance_cycle},
+        guards::rebalance::RebalanceVerdict,
+        model::PolicyKind,
+    };
+
+    fn with_rebalancer(params: Value) -> Bench {
+        let bench = Bench::new("static", no_params());
+        let wasm = std::fs::read(format!(
+            "{}/simple_rebalance.wasm",
+            embedded::BUILT_POLICIES_DIR
+        ))
+        .unwrap();
+        bench
+            .registry
+            .load_bytes(
+                PolicyKind::Rebalance,
+                "main",
+                &wasm,
+                PolicySource::Embedded("simple-rebalance".into()),
+                &serde_json::from_value(params).unwrap(),
+                RuntimeLimits::default(),
+                &Canary::sample(PolicyKind::Rebalance),
+            )
+            .unwrap();
+        bench
+    }
+
+    fn run(bench: &mut Bench, config: &ConfigSnapshot, dry_run: bool) -> RebalanceCycleReport {
+        let mut deps = CycleDeps {
+            node: &mut bench.node,
+            store: &mut bench.store,
+            registry: &bench.registry,
+            flows: &mut bench.flows,
+        };
+        run_rebalance_cycle(&mut deps, config, "main", 1, dry_run).unwrap()
+    }
+
+    #[test]
+    fn the_policy_proposes_the_guards_judge_the_executor_pays() {
+        let mut bench = with_rebalancer(json!({ "amount-sat": 200_000 }));
+        let report = run(&mut bench, &ConfigSnapshot::default(), false);
+        assert_eq!(report.decisions.len(), 1, "{report:?}");
+        assert!(
+            matches!(
+                report.decisions[0].outcome,
+                Some(RebalanceOutcome::Completed { .. })
+            ),
+            "{report:?}"
+        );
+        let (paid, count) = bench.store.rebalance_costs_since(0).unwrap();
+        assert_eq!(count, 1);
+        assert!(paid > Msat::ZERO);
+        // Right away again: the cooldown on that destination refuses it, nothing is paid.
+        let again = run(&mut bench, &ConfigSnapshot::default(), false);
+        match &again.decisions[0].verdict {
+            RebalanceVerdict::Refuse { reason } => assert!(reason.contains("cooldown"), "{reason}"),
+            other => panic!("expected the cooldown, got {other:?}"),
+        }
+        assert_eq!(bench.store.rebalance_costs_since(0).unwrap(), (paid, 1));
+    }
+
+    #[test]
+    fn dry_run_and_an_empty_budget_pay_nothing() {
+        let mut bench = with_rebalancer(json!({}));
+        let preview = run(&mut bench, &ConfigSnapshot::default(), true);
+        assert!(matches!(
+            preview.decisions[0].verdict,
+            RebalanceVerdict::Go { .. }
+        ));
+        assert!(preview.decisions[0].outcome.is_none());
+        let broke = ConfigSnapshot::build(
+            0,
+            &Default::default(),
+            serde_json::from_value(json!({ "rebalance.daily-budget-sat": 0 })).unwrap(),
+        )
+        .unwrap();
+        let report = run(&mut bench, &broke, false);
+        match &report.decisions[0].verdict {
+            RebalanceVerdict::Refuse { reason } => assert!(reason.contains("budget"), "{reason}"),
+            other => panic!("expected the budget to refuse, got {other:?}"),
+        }
+        assert_eq!(
+            bench.store.rebalance_costs_since(0).unwrap(),
+            (Msat::ZERO, 0)
+        );
+    }
+}

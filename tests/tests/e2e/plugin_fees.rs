@@ -294,3 +294,51 @@ fn policies_can_be_assigned_per_channel_and_peer() {
     let status = standin.call("revenue-status", json!([])).unwrap();
     assert_eq!(status["policies"].as_array().unwrap().len(), 2, "{status}");
 }
+
+#[test]
+fn a_loaded_rebalance_policy_rebalances_through_lightningd() {
+    let mut standin = StandIn::start(simulated_node(4), json!({}));
+    let none = standin
+        .call("revenue-run", json!(["rebalance"]))
+        .unwrap_err();
+    assert_eq!(none["code"], 1602, "no rebalance policy yet: {none}");
+    install(&standin, "simple_rebalance.wasm");
+    standin
+        .call(
+            "revenue-policy-load",
+            json!(["rebalance", "default", "simple_rebalance.wasm", { "amount-sat": 150000 }]),
+        )
+        .unwrap();
+    let preview = standin
+        .call(
+            "revenue-run",
+            json!({ "kind": "rebalance", "dry_run": true }),
+        )
+        .unwrap();
+    assert_eq!(preview["decisions"][0]["verdict"], "go", "{preview}");
+    assert!(
+        standin.calls_of("sendpay").is_empty(),
+        "a dry run pays nothing"
+    );
+    let report = standin.call("revenue-run", json!(["rebalance"])).unwrap();
+    assert_eq!(
+        report["decisions"][0]["outcome"]["outcome"], "completed",
+        "{report}"
+    );
+    assert_eq!(standin.calls_of("sendpay").len(), 1);
+    let history = standin
+        .call("revenue-rebalance-history", json!([]))
+        .unwrap();
+    assert_eq!(history["rebalances"].as_array().unwrap().len(), 1);
+    assert!(
+        history["fees_paid_24h_msat"].as_u64().unwrap() > 0,
+        "{history}"
+    );
+    let error = standin
+        .call(
+            "revenue-policy-shadow",
+            json!(["rebalance", "simple_rebalance.wasm"]),
+        )
+        .unwrap_err();
+    assert_eq!(error["code"], 1605);
+}

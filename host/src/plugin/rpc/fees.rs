@@ -44,15 +44,19 @@ pub async fn run(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
         .parse()
         .map_err(invalid_params)?;
     let dry_run = params.flag("dry_run")?;
-    if kind != PolicyKind::Fee {
-        return Err(rpc_error(
-            UNSUPPORTED,
-            format!("{kind} cycles are not run by this version of revops yet"),
-        ));
-    }
     let state = plugin.state();
     if state.is_shutting_down() {
         return Err(rpc_error(SHUTTING_DOWN, "revops is shutting down"));
+    }
+    match kind {
+        PolicyKind::Fee => {}
+        PolicyKind::Rebalance => return run_rebalance(state, dry_run).await,
+        PolicyKind::Payout => {
+            return Err(rpc_error(
+                UNSUPPORTED,
+                format!("{kind} cycles are not run by this version of revops yet"),
+            ));
+        }
     }
     let report = state
         .run_fee_cycle(dry_run)
@@ -78,4 +82,44 @@ pub async fn run(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
         "duration_us": report.duration_us,
         "outcomes": to_value(&changes)?,
     }))
+}
+
+async fn run_rebalance(state: &Revops, dry_run: bool) -> anyhow::Result<Value> {
+    if state
+        .registry
+        .active(PolicyKind::Rebalance, crate::plugin::state::DEFAULT_SLOT)
+        .is_err()
+    {
+        return Err(rpc_error(
+            crate::plugin::errors::NOT_FOUND,
+            "no rebalance policy is loaded: revenue-policy-load rebalance default PATH",
+        ));
+    }
+    let report = state
+        .run_rebalance_cycle(dry_run)
+        .await
+        .map_err(|e| rpc_error(CYCLE_FAILED, e))?;
+    to_value(&report)
+}
+
+pub async fn rebalance_history(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
+    let params = Params::parse("revenue-rebalance-history", raw, &["limit"])?;
+    let limit = params.optional_u32("limit")?.unwrap_or(DEFAULT_HISTORY);
+    let state = plugin.state().clone();
+    blocking(move || {
+        let store = state.store();
+        let history = store.rebalance_history(limit).map_err(internal)?;
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .map_or(0, |d| d.as_secs());
+        let (fees_24h, done_24h) = store
+            .rebalance_costs_since(now.saturating_sub(86_400))
+            .map_err(internal)?;
+        Ok(json!({
+            "rebalances": to_value(&history)?,
+            "fees_paid_24h_msat": fees_24h,
+            "completed_24h": done_24h,
+        }))
+    })
+    .await
 }

@@ -58,6 +58,11 @@ pub const METHODS: &[(&str, &str, &str)] = &[
         "Fee broadcasts revops made, newest first, with the current fee record.",
     ),
     (
+        "revenue-rebalance-history",
+        "[limit]",
+        "Rebalances revops made, newest first, with the fee actually paid.",
+    ),
+    (
         "revenue-run",
         "kind [dry_run]",
         "Run a cycle of KIND now; dry_run=true previews without changing anything.",
@@ -83,6 +88,7 @@ where
             "revenue-config" => RpcMethodBuilder::new(name, config::config),
             "revenue-fee-history" => RpcMethodBuilder::new(name, fees::history),
             "revenue-run" => RpcMethodBuilder::new(name, fees::run),
+            "revenue-rebalance-history" => RpcMethodBuilder::new(name, fees::rebalance_history),
             other => unreachable!("method {other} has no handler"),
         };
         builder = builder.rpcmethod_from_builder(method.usage(usage).description(description));

@@ -21,10 +21,22 @@ fn kind(params: &Params) -> anyhow::Result<PolicyKind> {
         .required_str("kind")?
         .parse()
         .map_err(invalid_params)?;
-    if kind != PolicyKind::Fee {
+    if kind == PolicyKind::Payout {
         return Err(rpc_error(
             UNSUPPORTED,
             format!("{kind} policies are not run by this version of revops yet"),
+        ));
+    }
+    Ok(kind)
+}
+
+/// Shadow mode and assignment exist for fee policies.
+fn fee_kind(params: &Params) -> anyhow::Result<PolicyKind> {
+    let kind = kind(params)?;
+    if kind != PolicyKind::Fee {
+        return Err(rpc_error(
+            UNSUPPORTED,
+            format!("only fee policies can be shadowed or assigned; got {kind}"),
         ));
     }
     Ok(kind)
@@ -79,7 +91,7 @@ pub async fn load(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
 
 pub async fn shadow(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
     let params = Params::parse("revenue-policy-shadow", raw, &["kind", "path", "params"])?;
-    let kind = kind(&params)?;
+    let kind = fee_kind(&params)?;
     let path = params.required_str("path")?.to_owned();
     let policy_params = policy_params(params.value("params")).map_err(invalid_params)?;
     let state = plugin.state().clone();
@@ -102,7 +114,7 @@ pub async fn shadow(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value>
 
 pub async fn compare(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
     let params = Params::parse("revenue-policy-compare", raw, &["kind", "limit"])?;
-    let kind = kind(&params)?;
+    let kind = fee_kind(&params)?;
     let limit = params.optional_u32("limit")?.unwrap_or(50);
     let state = plugin.state().clone();
     blocking(move || {
@@ -128,7 +140,7 @@ pub async fn compare(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value
 
 pub async fn assign(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
     let params = Params::parse("revenue-policy-assign", raw, &["kind", "name", "scope"])?;
-    let kind = kind(&params)?;
+    let kind = fee_kind(&params)?;
     let slot = slot_name(&params)?;
     let scope_text = params.required_str("scope")?;
     let scope = match Scope::parse(scope_text).map_err(invalid_params)? {

@@ -1,0 +1,261 @@
+//! The rebalance cycle: the policy proposes, the guards judge each proposal, the budget is
+//! reserved atomically, the executor pays, the ledger books the fee actually paid.
+
+use super::{CycleDeps, CycleError, gather};
+use crate::{
+    config::ConfigSnapshot,
+    guards::rebalance::{RebalanceFacts, RebalanceVerdict, SlotLoad, budget_cap, judge},
+    model::{CallContext, PolicyKind, RebalanceBudget, RebalanceProposal, Snapshot},
+    money::Msat,
+    rebalance::{RebalanceOrder, RebalanceOutcome, execute},
+    store::CycleRecord,
+};
+use serde::Serialize;
+use std::time::Instant;
+
+const DAY_SECS: u64 = 86_400;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RebalanceDecisionOutcome {
+    pub proposal: RebalanceProposal,
+    #[serde(flatten)]
+    pub verdict: RebalanceVerdict,
+    /// What the executor made of it (none when refused or in a dry run).
+    pub outcome: Option<RebalanceOutcome>,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct RebalanceCycleReport {
+    pub cycle_id: u64,
+    pub started_at: u64,
+    pub policy: String,
+    pub dry_run: bool,
+    pub budget_cap: Msat,
+    pub budget_spent: Msat,
+    pub policy_error: Option<String>,
+    pub decisions: Vec<RebalanceDecisionOutcome>,
+    pub duration_us: u64,
+}
+
+fn load_of(snapshot: &Snapshot, index: usize) -> SlotLoad {
+    SlotLoad {
+        pending: snapshot
+            .htlcs
+            .iter()
+            .filter(|h| h.channel as usize == index)
+            .map(|h| h.amount)
+            .collect(),
+        max_accepted_htlcs: snapshot.channels[index].max_accepted_htlcs,
+    }
+}
+
+/// One rebalance cycle with the rebalance policy in registry slot `slot`.
+pub fn run_rebalance_cycle(
+    deps: &mut CycleDeps<'_>,
+    config: &ConfigSnapshot,
+    slot: &str,
+    seed: u64,
+    force_dry_run: bool,
+) -> Result<RebalanceCycleReport, CycleError> {
+    let started = Instant::now();
+    let dry_run = force_dry_run || config.dry_run;
+    let now = deps.node.now_secs();
+    let info = deps.node.info()?;
+    let channels = deps.node.channels()?;
+    let feerates = deps
+        .store
+        .feerates_since(now.saturating_sub(super::FEERATE_HISTORY_SECS))?;
+    let gathered = gather::gather(
+        &channels,
+        info.blockheight,
+        now,
+        deps.store,
+        deps.flows,
+        feerates,
+    )?;
+    let snapshot = &gathered.snapshot;
+    let limits = &config.rebalance;
+    let revenue_24h = Msat::checked_sum(snapshot.channels.iter().map(|c| c.flow.fees_earned_1d))
+        .unwrap_or(Msat::MAX);
+    let since = now.saturating_sub(DAY_SECS);
+    let cap = budget_cap(limits.daily_budget, revenue_24h);
+    let spent = deps.store.rebalance_spent_since(since)?;
+    let budget = RebalanceBudget {
+        remaining: cap.saturating_sub(spent),
+        max_fee_ppm: limits.max_fee_ppm,
+        max_concurrent: limits.max_concurrent,
+        in_flight: 0,
+    };
+    let ctx = CallContext {
+        now_secs: now,
+        previous_call_secs: deps
+            .store
+            .last_successful_cycle(PolicyKind::Rebalance.as_str())?
+            .map(|(_, c)| c.started_at),
+        seed,
+        state: deps.store.policy_state(PolicyKind::Rebalance, slot)?,
+    };
+    let mut report = RebalanceCycleReport {
+        cycle_id: 0,
+        started_at: now,
+        policy: deps
+            .registry
+            .active(PolicyKind::Rebalance, slot)
+            .map(|p| p.label())
+            .unwrap_or_else(|e| e.to_string()),
+        dry_run,
+        budget_cap: cap,
+        budget_spent: spent,
+        policy_error: None,
+        decisions: Vec::new(),
+        duration_us: 0,
+    };
+    match deps
+        .registry
+        .propose_rebalances(slot, &ctx, snapshot, &budget)
+    {
+        Ok(called) => {
+            deps.store
+                .save_policy_state(PolicyKind::Rebalance, slot, &called.value.state)?;
+            for proposal in called.value.proposals {
+                let decision = decide_one(
+                    deps,
+                    snapshot,
+                    config,
+                    &proposal,
+                    revenue_24h,
+                    cap,
+                    dry_run,
+                    now,
+                )?;
+                report.decisions.push(decision);
+            }
+        }
+        Err(error) => {
+            tracing::warn!(slot, %error, "rebalance policy produced no decision; nothing moves this cycle");
+            report.policy_error = Some(error.to_string());
+        }
+    }
+    report.duration_us = started.elapsed().as_micros() as u64;
+    report.cycle_id = record(deps, &report, seed, config.generation)?;
+    Ok(report)
+}
+
+#[allow(clippy::too_many_arguments, reason = "the facts of one decision")]
+fn decide_one(
+    deps: &mut CycleDeps<'_>,
+    snapshot: &Snapshot,
+    config: &ConfigSnapshot,
+    proposal: &RebalanceProposal,
+    revenue_24h: Msat,
+    cap: Msat,
+    dry_run: bool,
+    now: u64,
+) -> Result<RebalanceDecisionOutcome, CycleError> {
+    let index = |id| snapshot.channels.iter().position(|c| c.id == id);
+    // Validated by the runtime: both name snapshot channels.
+    let (source, destination) = (
+        index(proposal.source).expect("validated"),
+        index(proposal.destination).expect("validated"),
+    );
+    let (failures_in_a_row, last_failure) = deps
+        .store
+        .rebalance_failures(proposal.source, proposal.destination)?;
+    let facts = RebalanceFacts {
+        source_load: load_of(snapshot, source),
+        destination_load: load_of(snapshot, destination),
+        spent_24h: deps
+            .store
+            .rebalance_spent_since(now.saturating_sub(DAY_SECS))?,
+        revenue_24h,
+        in_flight: 0,
+        last_into_destination: deps
+            .store
+            .last_rebalance(None, Some(proposal.destination))?,
+        failures_in_a_row,
+        last_failure,
+        last_reverse: deps
+            .store
+            .last_rebalance(Some(proposal.destination), Some(proposal.source))?,
+    };
+    let verdict = judge(proposal, &facts, &config.rebalance, now);
+    let RebalanceVerdict::Go { max_fee } = verdict else {
+        return Ok(RebalanceDecisionOutcome {
+            proposal: proposal.clone(),
+            verdict,
+            outcome: None,
+        });
+    };
+    if dry_run {
+        return Ok(RebalanceDecisionOutcome {
+            proposal: proposal.clone(),
+            verdict,
+            outcome: None,
+        });
+    }
+    let since = now.saturating_sub(DAY_SECS);
+    let Some(reservation) = deps.store.reserve_rebalance_fee(max_fee, cap, since, now)? else {
+        return Ok(RebalanceDecisionOutcome {
+            proposal: proposal.clone(),
+            verdict: RebalanceVerdict::Refuse {
+                reason: "budget: spent by a concurrent move".into(),
+            },
+            outcome: None,
+        });
+    };
+    let order = RebalanceOrder {
+        source: proposal.source,
+        destination: proposal.destination,
+        amount: proposal.amount,
+        max_fee,
+        label: format!(
+            "revops-rebalance-{now}-{}-{}",
+            proposal.source, proposal.destination
+        ),
+    };
+    let outcome = execute(deps.node, deps.store, &order, config.rebalance.wait_secs);
+    deps.store.release_rebalance_reservation(reservation)?;
+    let outcome = outcome?;
+    tracing::info!(source = %order.source, destination = %order.destination, amount = %order.amount, ?outcome, "rebalance");
+    Ok(RebalanceDecisionOutcome {
+        proposal: proposal.clone(),
+        verdict,
+        outcome: Some(outcome),
+    })
+}
+
+fn record(
+    deps: &mut CycleDeps<'_>,
+    report: &RebalanceCycleReport,
+    seed: u64,
+    generation: u64,
+) -> Result<u64, CycleError> {
+    let count = |f: fn(&RebalanceDecisionOutcome) -> bool| {
+        report.decisions.iter().filter(|d| f(d)).count() as u32
+    };
+    let cycle = CycleRecord {
+        kind: PolicyKind::Rebalance.as_str().to_owned(),
+        started_at: report.started_at,
+        duration_us: report.duration_us,
+        policy: report.policy.clone(),
+        config_generation: generation,
+        dry_run: report.dry_run,
+        seed,
+        applied: count(|d| matches!(d.outcome, Some(RebalanceOutcome::Completed { .. }))),
+        clamped: 0,
+        suppressed: count(|d| matches!(d.verdict, RebalanceVerdict::Refuse { .. })),
+        unchanged: 0,
+        failed: count(|d| {
+            matches!(
+                d.outcome,
+                Some(
+                    RebalanceOutcome::Failed { .. }
+                        | RebalanceOutcome::NoRoute { .. }
+                        | RebalanceOutcome::Refused { .. }
+                )
+            )
+        }),
+        error: report.policy_error.clone(),
+    };
+    Ok(deps.store.record_cycle(&cycle, &[])?)
+}
