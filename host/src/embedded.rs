@@ -23,6 +23,12 @@ pub const SHIPPED: &[EmbeddedPolicy] = &[
         wasm: built!("fee_one_percent.wasm"),
     },
     EmbeddedPolicy {
+        name: "rebalance-ev",
+        kind: PolicyKind::Rebalance,
+        description: "refills channels short of liquidity when expected fee income beats route and opportunity costs",
+        wasm: built!("rebalance_ev.wasm"),
+    },
+    EmbeddedPolicy {
         name: "balance-curve",
         kind: PolicyKind::Fee,
         description: "baseline: fee rises as the local balance falls (charge-lnd proportional)",

@@ -222,3 +222,97 @@ mod cycle {
         );
     }
 }
+
+mod shipped {
+    use super::*;
+    use revops::{
+        config::ConfigSnapshot,
+        cycle::{CycleDeps, ingest_forwards, run_fee_cycle, run_rebalance_cycle},
+        guards::rebalance::RebalanceVerdict,
+        model::{PolicyKind, sample::SAMPLE_NOW_SECS},
+    };
+
+    #[test]
+    fn rebalance_ev_leaves_cheap_channels_alone() {
+        // At 100 ppm no refill can pay for a 500 ppm route: nothing is proposed.
+        let report = after_three_days(no_params());
+        assert!(report.decisions.is_empty(), "{report:?}");
+    }
+
+    /// Three simulated days under a static fee, then one rebalance cycle with rebalance-ev.
+    fn after_three_days(fee_params: Value) -> revops::cycle::RebalanceCycleReport {
+        let mut bench = Bench::new("static", fee_params);
+        bench
+            .registry
+            .load_bytes(
+                PolicyKind::Rebalance,
+                "main",
+                embedded::shipped("rebalance-ev").unwrap().wasm,
+                PolicySource::Embedded("rebalance-ev".into()),
+                &Default::default(),
+                RuntimeLimits::default(),
+                &Canary::sample(PolicyKind::Rebalance),
+            )
+            .unwrap();
+        // Three days of traffic: demand shows up in the flow statistics, sinks drain.
+        let config = ConfigSnapshot::default();
+        for step in 1..=(3 * 144) {
+            bench.node.inner.advance_to(SAMPLE_NOW_SECS + step * 600);
+            let mut deps = CycleDeps {
+                node: &mut bench.node,
+                store: &mut bench.store,
+                registry: &bench.registry,
+                flows: &mut bench.flows,
+            };
+            ingest_forwards(deps.node, deps.store, deps.flows).unwrap();
+            run_fee_cycle(&mut deps, &config, "main", step, false).unwrap();
+        }
+        let generous = ConfigSnapshot::build(
+            0,
+            &Default::default(),
+            serde_json::from_value(
+                json!({ "rebalance.daily-budget-sat": 50_000, "rebalance.max-concurrent": 2 }),
+            )
+            .unwrap(),
+        )
+        .unwrap();
+        let mut deps = CycleDeps {
+            node: &mut bench.node,
+            store: &mut bench.store,
+            registry: &bench.registry,
+            flows: &mut bench.flows,
+        };
+        run_rebalance_cycle(&mut deps, &generous, "main", 9, false).unwrap()
+    }
+
+    #[test]
+    fn rebalance_ev_refills_a_drained_channel_that_sells() {
+        // At 1,200 ppm a refill earns more than the network's 500 ppm route costs.
+        let report = after_three_days(json!({ "fee-ppm": 1200 }));
+        assert_eq!(report.policy_error, None);
+        assert!(
+            !report.decisions.is_empty(),
+            "a drained, selling channel gets a refill proposal: {report:?}"
+        );
+        for decision in &report.decisions {
+            let p = &decision.proposal;
+            assert!(
+                p.max_fee <= revops::money::Ppm::new(1_000).fee_on(p.amount),
+                "within the host ceiling: {p:?}"
+            );
+            if let RebalanceVerdict::Go { .. } = decision.verdict {
+                assert!(
+                    matches!(decision.outcome, Some(RebalanceOutcome::Completed { .. })),
+                    "{decision:?}"
+                );
+            }
+        }
+        assert!(
+            report
+                .decisions
+                .iter()
+                .any(|d| matches!(d.outcome, Some(RebalanceOutcome::Completed { .. }))),
+            "{report:?}"
+        );
+    }
+}

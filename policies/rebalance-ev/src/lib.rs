@@ -1,0 +1,198 @@
+//! `rebalance-ev`: move liquidity only when it pays (spec: rebalance).
+//!
+//! For each channel running short of local liquidity that has shown outbound demand, it values
+//! a refill at the channel's last *broadcast* fee (price truth), sized to about two days of the
+//! demand it has shown (never past half the capacity); from that it subtracts the estimated route
+//! cost and the opportunity cost of taking the liquidity from the source (what the source would
+//! have earned selling it itself). Only moves with positive expected value are proposed, best
+//! first, with the fee cap set where the move stops paying. The host's guards still decide.
+#![no_std]
+
+extern crate alloc;
+
+use alloc::{format, string::String, vec, vec::Vec};
+use guest_support::Params;
+
+wit_bindgen::generate!({
+    world: "rebalance-policy",
+    path: "../../wit",
+    with: { "revops:policy/types@0.1.0": guest_support::types },
+});
+
+use guest_support::types::{
+    Channel, ParamKind, ParamSpec, ParamValue, RebalanceKind, RebalanceProposal,
+};
+use revops::policy::logging::{Level, log};
+
+fn log_panic(message: &str) {
+    log(Level::Error, message);
+}
+guest_support::panic_handler!(log_panic);
+
+const PPM: u128 = 1_000_000;
+
+struct Settings {
+    short_share_pct: u64,
+    full_share_pct: u64,
+    route_ppm: u64,
+    min_move_msat: u64,
+    demand_days: u64,
+    max_moves: usize,
+}
+
+fn share_pct(c: &Channel) -> u64 {
+    c.local_msat.saturating_mul(100) / c.capacity_msat.max(1)
+}
+
+/// What a refill of `amount` into `dest` should earn: sold at its last broadcast fee.
+fn income(dest: &Channel, amount: u64) -> u64 {
+    let ppm = u128::from(dest.last_broadcast_ppm.unwrap_or(dest.fee_ppm));
+    (u128::from(amount) * ppm / PPM) as u64
+}
+
+/// What the source would have earned selling the same liquidity itself over the horizon.
+fn opportunity(source: &Channel, amount: u64, days: u64) -> u64 {
+    let own_sales = (source.flow.out_msat_7d / 7)
+        .saturating_mul(days)
+        .min(amount);
+    (u128::from(own_sales) * u128::from(source.fee_ppm) / PPM) as u64
+}
+
+struct Candidate {
+    source: usize,
+    destination: usize,
+    amount: u64,
+    value: u64,
+    max_fee: u64,
+}
+
+fn candidates(channels: &[Channel], s: &Settings, max_fee_ppm: u32) -> Vec<Candidate> {
+    let mut found = Vec::new();
+    for (d, dest) in channels.iter().enumerate() {
+        let demand_per_day = dest.flow.out_msat_7d / 7;
+        if !dest.active || share_pct(dest) >= s.short_share_pct || demand_per_day == 0 {
+            continue;
+        }
+        let deficit = (dest.capacity_msat / 2).saturating_sub(dest.local_msat);
+        let amount = deficit.min(demand_per_day.saturating_mul(s.demand_days));
+        if amount < s.min_move_msat {
+            continue;
+        }
+        let route_cost = (u128::from(amount) * u128::from(s.route_ppm) / PPM) as u64 + 1_000;
+        let cap = (u128::from(amount) * u128::from(max_fee_ppm) / PPM) as u64;
+        let best_source = channels
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| {
+                *i != d && c.active && c.peer != dest.peer && share_pct(c) > s.full_share_pct
+            })
+            .filter(|(_, c)| c.local_msat.saturating_sub(c.capacity_msat / 2) >= amount)
+            .map(|(i, c)| (i, opportunity(c, amount, s.demand_days)))
+            .min_by_key(|(_, opp)| *opp);
+        let Some((source, opp)) = best_source else {
+            continue;
+        };
+        let gross = income(dest, amount).saturating_sub(opp);
+        // Worth paying at most what the move earns, and never above the host's ceiling.
+        let max_fee = gross.min(cap);
+        if gross > route_cost && max_fee >= route_cost {
+            found.push(Candidate {
+                source,
+                destination: d,
+                amount,
+                value: gross - route_cost,
+                max_fee,
+            });
+        }
+    }
+    found.sort_by_key(|c| core::cmp::Reverse(c.value));
+    found
+}
+
+fn integer(name: &str, description: &str, default: i64, min: f64, max: f64) -> ParamSpec {
+    ParamSpec {
+        name: name.into(),
+        description: description.into(),
+        kind: ParamKind::Integer,
+        default: ParamValue::Integer(default),
+        min: Some(min),
+        max: Some(max),
+    }
+}
+
+struct RebalanceEv;
+
+impl Guest for RebalanceEv {
+    fn describe() -> PolicyInfo {
+        PolicyInfo {
+            name: "rebalance-ev".into(),
+            version: env!("CARGO_PKG_VERSION").into(),
+            description: "Refills channels short of liquidity when the expected fee income beats route and opportunity costs.".into(),
+            params: vec![
+                integer("short-share-pct", "A channel with less local share than this may be refilled, %.", 25, 1.0, 49.0),
+                integer("full-share-pct", "A channel with more local share than this may give, %.", 60, 51.0, 99.0),
+                integer("route-ppm", "Expected route cost, ppm of the amount.", 500, 0.0, 100_000.0),
+                integer("min-move-sat", "Smallest move worth making, sat.", 50_000, 1_000.0, 100_000_000.0),
+                integer("demand-days", "Size a refill to this many days of shown demand.", 2, 1.0, 30.0),
+                integer("max-moves", "Most moves proposed per cycle.", 2, 1.0, 20.0),
+            ],
+        }
+    }
+
+    fn propose_rebalances(
+        ctx: Context,
+        snapshot: Snapshot,
+        budget: RebalanceBudget,
+    ) -> Result<RebalanceDecision, String> {
+        let p = Params(&ctx.params);
+        let settings = Settings {
+            short_share_pct: p.integer("short-share-pct", 25) as u64,
+            full_share_pct: p.integer("full-share-pct", 60) as u64,
+            route_ppm: p.integer("route-ppm", 500) as u64,
+            min_move_msat: p.integer("min-move-sat", 50_000) as u64 * 1000,
+            demand_days: p.integer("demand-days", 2) as u64,
+            max_moves: p.integer("max-moves", 2) as usize,
+        };
+        let slots = (budget.max_concurrent.saturating_sub(budget.in_flight) as usize)
+            .min(settings.max_moves);
+        let mut remaining = budget.remaining_msat;
+        let mut used = Vec::new();
+        let mut proposals = Vec::new();
+        for c in candidates(&snapshot.channels, &settings, budget.max_fee_ppm) {
+            if proposals.len() >= slots {
+                break;
+            }
+            // One move per channel per cycle, on either end; stay inside the budget.
+            if used.contains(&c.source) || used.contains(&c.destination) || c.max_fee > remaining {
+                continue;
+            }
+            remaining -= c.max_fee;
+            used.extend([c.source, c.destination]);
+            let (source, destination) = (
+                &snapshot.channels[c.source],
+                &snapshot.channels[c.destination],
+            );
+            proposals.push(RebalanceProposal {
+                source: source.id,
+                destination: destination.id,
+                amount_msat: c.amount,
+                max_fee_msat: c.max_fee,
+                kind: RebalanceKind::Normal,
+                reason: format!(
+                    "refill at {} ppm, expected value {} msat",
+                    destination
+                        .last_broadcast_ppm
+                        .unwrap_or(destination.fee_ppm),
+                    c.value
+                ),
+            });
+        }
+        Ok(RebalanceDecision {
+            proposals,
+            node_state: ctx.node_state,
+            channel_states: Vec::new(),
+        })
+    }
+}
+
+export!(RebalanceEv);
