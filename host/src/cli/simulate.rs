@@ -24,13 +24,16 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
         scenario.seed = seed;
     }
     scenario.validate()?;
-    let policies = policies_to_run(args)?;
+    let (policies, rebalancer) = policies_to_run(args)?;
     let sandbox = Sandbox::new(None).context("starting the WASM sandbox")?;
     let channel_count = scenario.channel_specs(args.channels).len();
     let show_progress = !args.json && std::io::stderr().is_terminal();
     if !args.json {
+        let rebalancing = rebalancer
+            .as_ref()
+            .map_or_else(String::new, |r| format!(", rebalancing with {}", r.label));
         eprintln!(
-            "simulating {} on {:?}: {channel_count} channels, {} days, seed {}",
+            "simulating {}{rebalancing} on {:?}: {channel_count} channels, {} days, seed {}",
             names(&policies),
             scenario.name,
             scenario.days,
@@ -46,6 +49,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
             .iter()
             .map(|policy| {
                 let (scenario, sandbox, done) = (&scenario, &sandbox, &done);
+                let rebalancer = rebalancer.as_ref();
                 scope.spawn(move || {
                     let mut progress = |_, _| {
                         let now = done.fetch_add(1, Ordering::Relaxed) + 1;
@@ -53,8 +57,15 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
                             draw_progress(now, total);
                         }
                     };
-                    simulate(scenario, args.channels, policy, sandbox, &mut progress)
-                        .map_err(anyhow::Error::from)
+                    simulate(
+                        scenario,
+                        args.channels,
+                        policy,
+                        rebalancer,
+                        sandbox,
+                        &mut progress,
+                    )
+                    .map_err(anyhow::Error::from)
                 })
             })
             .collect();
@@ -77,7 +88,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
             serde_json::to_string_pretty(&json!({ "reports": reports }))?
         );
     } else {
-        print_table(&scenario, &reports);
+        print_table(&scenario, &reports, rebalancer.as_ref());
     }
     if let Some(dir) = &args.out {
         write_out(dir, &reports)?;
@@ -96,14 +107,27 @@ fn load_scenario(name_or_path: &str) -> anyhow::Result<Scenario> {
     Ok(Scenario::builtin(name_or_path)?)
 }
 
-/// Which policies run: the `--policy` ones, the shipped baselines too with `--compare`, or
-/// just the default fee policy.
-fn policies_to_run(args: &SimulateArgs) -> anyhow::Result<Vec<PolicyUnderTest>> {
-    let mut policies = args
-        .policies
-        .iter()
-        .map(|spec| parse_policy(spec))
-        .collect::<anyhow::Result<Vec<_>>>()?;
+/// Which fee policies run: the `--policy fee=…` ones, the shipped baselines too with
+/// `--compare`, or just the default fee policy. Plus at most one rebalance policy, which
+/// runs alongside every fee policy.
+fn policies_to_run(
+    args: &SimulateArgs,
+) -> anyhow::Result<(Vec<PolicyUnderTest>, Option<PolicyUnderTest>)> {
+    let mut policies = Vec::new();
+    let mut rebalancer = None;
+    for spec in &args.policies {
+        let (kind, policy) = parse_policy(spec)?;
+        match kind {
+            PolicyKind::Fee => policies.push(policy),
+            PolicyKind::Rebalance if rebalancer.is_none() => rebalancer = Some(policy),
+            PolicyKind::Rebalance => {
+                bail!("--policy rebalance=…: give at most one rebalance policy")
+            }
+            PolicyKind::Payout => {
+                bail!("--policy payout=…: the simulator runs fee and rebalance policies only")
+            }
+        }
+    }
     if args.compare || policies.is_empty() {
         let shipped = embedded::SHIPPED
             .iter()
@@ -115,7 +139,7 @@ fn policies_to_run(args: &SimulateArgs) -> anyhow::Result<Vec<PolicyUnderTest>> 
             }
         }
     }
-    Ok(policies)
+    Ok((policies, rebalancer))
 }
 
 fn embedded_policy(name: &str) -> anyhow::Result<PolicyUnderTest> {
@@ -130,16 +154,13 @@ fn embedded_policy(name: &str) -> anyhow::Result<PolicyUnderTest> {
 }
 
 /// `KIND=PATH [KEY=VALUE ...]`, e.g. `fee=my.wasm min-ppm=5` or `fee=embedded:static`.
-fn parse_policy(spec: &str) -> anyhow::Result<PolicyUnderTest> {
+fn parse_policy(spec: &str) -> anyhow::Result<(PolicyKind, PolicyUnderTest)> {
     let mut words = spec.split_whitespace();
     let head = words.next().ok_or_else(|| anyhow!("empty --policy"))?;
     let (kind, path) = head
         .split_once('=')
         .ok_or_else(|| anyhow!("--policy {head:?}: expected KIND=PATH, e.g. fee=my_policy.wasm"))?;
     let kind: PolicyKind = kind.parse()?;
-    if kind != PolicyKind::Fee {
-        bail!("--policy {kind}=…: the simulator runs fee policies only so far");
-    }
     let params = params_from_words(words).map_err(|e| anyhow!(e))?;
     let mut policy = match path.strip_prefix("embedded:") {
         Some(name) => embedded_policy(name)?,
@@ -157,7 +178,7 @@ fn parse_policy(spec: &str) -> anyhow::Result<PolicyUnderTest> {
         policy.label = format!("{} ({})", policy.label, shown.join(" "));
         policy.params = params;
     }
-    Ok(policy)
+    Ok((kind, policy))
 }
 
 fn names(policies: &[PolicyUnderTest]) -> String {
@@ -193,7 +214,16 @@ fn sat(msat: u64) -> String {
     out
 }
 
-fn print_table(scenario: &Scenario, reports: &[SimReport]) {
+fn signed_sat(msat: i64) -> String {
+    let magnitude = sat(msat.unsigned_abs());
+    if msat < 0 && magnitude != "0" {
+        format!("-{magnitude}")
+    } else {
+        magnitude
+    }
+}
+
+fn print_table(scenario: &Scenario, reports: &[SimReport], rebalancer: Option<&PolicyUnderTest>) {
     let Some(first) = reports.first() else {
         return;
     };
@@ -221,7 +251,7 @@ fn print_table(scenario: &Scenario, reports: &[SimReport]) {
             truncate(&r.policy, 28),
             sat(r.revenue_msat),
             sat(r.costs_msat),
-            sat(r.net_msat.max(0) as u64),
+            signed_sat(r.net_msat),
             r.forwards_settled,
             r.forwards_failed_local,
             r.broadcasts_per_channel_day,
@@ -237,7 +267,15 @@ fn print_table(scenario: &Scenario, reports: &[SimReport]) {
     println!(
         "bcast/ch/d = fee broadcasts per channel per day; avg local = mean local share at the end."
     );
-    println!("Costs are zero: rebalancing is not simulated yet.");
+    match rebalancer {
+        Some(r) => println!(
+            "costs = fees paid for circular rebalances by {} (hourly); on-chain costs are not simulated.",
+            r.label
+        ),
+        None => println!(
+            "costs are zero without a rebalance policy; add one with --policy rebalance=embedded:rebalance-ev."
+        ),
+    }
     for r in reports.iter().filter(|r| r.policy_errors > 0) {
         println!(
             "warning: {} failed to decide in {} cycles",

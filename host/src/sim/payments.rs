@@ -127,8 +127,9 @@ impl SimNetwork {
         };
         if failure.is_none() {
             self.move_circular(out, back, sent.msat(), amount.msat());
-            self.stats_mut().rebalance_fees_paid =
-                Msat::new(self.stats().rebalance_fees_paid.msat() + sent.msat() - amount.msat());
+            self.stats_mut().rebalance_fees_paid = Msat::new(
+                self.stats().rebalance_fees_paid.msat() + sent.msat().saturating_sub(amount.msat()),
+            );
         }
         let settled = Payment {
             payment_hash: invoice.payment_hash.clone(),

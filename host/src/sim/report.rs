@@ -13,7 +13,7 @@ pub struct SimReport {
     pub channels: usize,
     pub cycles: u64,
     pub revenue_msat: u64,
-    /// Rebalancing and on-chain costs; this simulator does not rebalance yet, so zero.
+    /// Rebalancing fees paid (zero without a rebalance policy); on-chain costs are not simulated.
     pub costs_msat: u64,
     pub net_msat: i64,
     pub forwards_settled: u64,

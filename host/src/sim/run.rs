@@ -8,7 +8,9 @@ use super::{
 use crate::{
     analytics::FlowTracker,
     config::ConfigSnapshot,
-    cycle::{CycleDeps, CycleError, VerdictCounts, ingest_forwards, run_fee_cycle},
+    cycle::{
+        CycleDeps, CycleError, VerdictCounts, ingest_forwards, run_fee_cycle, run_rebalance_cycle,
+    },
     model::PolicyKind,
     rng::SplitMix64,
     runtime::{Canary, LoadError, PolicySource, Registry, RuntimeLimits, Sandbox},
@@ -18,6 +20,8 @@ use serde_json::Value;
 use std::{collections::BTreeMap, sync::Arc};
 
 const SLOT: &str = "simulated";
+/// Rebalance cycles run every this many fee cycles (hourly at the default 10 minutes).
+const REBALANCE_EVERY: u64 = 6;
 /// Channels whose fee and balance are charted.
 const TRACKED_CHANNELS: usize = 4;
 /// At most this many points per series.
@@ -43,30 +47,39 @@ pub enum SimError {
     Scratch(#[from] std::io::Error),
 }
 
-/// Simulates `policy` on `scenario` (optionally with `channels` channels) and reports.
+/// Simulates `policy` on `scenario` (optionally with `channels` channels) and reports. With
+/// a `rebalancer`, a rebalance cycle runs every hour and its fees are the run's costs.
 /// `progress(done, total)` is called after every cycle.
 pub fn simulate(
     scenario: &Scenario,
     channels: Option<usize>,
     policy: &PolicyUnderTest,
+    rebalancer: Option<&PolicyUnderTest>,
     sandbox: &Arc<Sandbox>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<SimReport, SimError> {
     let registry = Registry::new(sandbox.clone(), None, 3);
-    registry
-        .load_bytes(
-            PolicyKind::Fee,
-            SLOT,
-            &policy.wasm,
-            policy.source.clone(),
-            &policy.params,
-            RuntimeLimits::default(),
-            &Canary::sample(PolicyKind::Fee),
-        )
-        .map_err(|source| SimError::Load {
-            label: policy.label.clone(),
-            source,
-        })?;
+    let load = |kind: PolicyKind, policy: &PolicyUnderTest| {
+        registry
+            .load_bytes(
+                kind,
+                SLOT,
+                &policy.wasm,
+                policy.source.clone(),
+                &policy.params,
+                RuntimeLimits::default(),
+                &Canary::sample(kind),
+            )
+            .map(drop)
+            .map_err(|source| SimError::Load {
+                label: policy.label.clone(),
+                source,
+            })
+    };
+    load(PolicyKind::Fee, policy)?;
+    if let Some(rebalancer) = rebalancer {
+        load(PolicyKind::Rebalance, rebalancer)?;
+    }
     let scratch = tempfile::tempdir()?;
     let mut store = Store::open(&scratch.path().join("sim.sqlite3"), Durability::Scratch)?;
     let mut network = SimNetwork::new(scenario, channels);
@@ -103,6 +116,11 @@ pub fn simulate(
             flows: &mut flows,
         };
         ingest_forwards(deps.node, deps.store, deps.flows)?;
+        if rebalancer.is_some() && step % REBALANCE_EVERY == REBALANCE_EVERY - 1 {
+            let rebalancing =
+                run_rebalance_cycle(&mut deps, &config, SLOT, seeds.next_u64(), false)?;
+            policy_errors += u64::from(rebalancing.policy_error.is_some());
+        }
         let report = run_fee_cycle(&mut deps, &config, SLOT, seeds.next_u64(), false)?;
         add_counts(&mut verdicts, &report.counts);
         policy_errors += u64::from(report.policy_error.is_some());
@@ -181,7 +199,7 @@ fn summarize(
         .collect();
     let channel_count = channel_details.len();
     let revenue = stats.fees_earned.msat();
-    let costs = 0u64;
+    let costs = stats.rebalance_fees_paid.msat();
     Ok(SimReport {
         policy: policy.label.clone(),
         scenario: scenario.name.clone(),

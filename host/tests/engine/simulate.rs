@@ -21,6 +21,7 @@ fn run(policy: &str, params: Value, days: u32, seed: u64) -> SimReport {
         &scenario,
         None,
         &under_test,
+        None,
         &Sandbox::new(None).unwrap(),
         &mut |_, _| {},
     )

@@ -94,6 +94,33 @@ fn a_policy_file_runs_beside_the_baselines() {
 }
 
 #[test]
+fn a_rebalance_policy_pays_for_rebalances_and_nets_them_out() {
+    let out = revops(&[
+        "simulate",
+        "--days",
+        "3",
+        "--policy",
+        "rebalance=embedded:rebalance-ev",
+        "--json",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let report = &report["reports"][0];
+    let revenue = report["revenue_msat"].as_i64().unwrap();
+    let costs = report["costs_msat"].as_i64().unwrap();
+    assert!(
+        costs > 0,
+        "rebalance-ev never paid for a rebalance: {report}"
+    );
+    assert_eq!(report["net_msat"].as_i64().unwrap(), revenue - costs);
+    assert_eq!(report["policy_errors"], 0);
+
+    let without = revops(&["simulate", "--days", "3", "--json"]);
+    let without: serde_json::Value = serde_json::from_slice(&without.stdout).unwrap();
+    assert_eq!(without["reports"][0]["costs_msat"], 0);
+}
+
+#[test]
 fn bad_input_is_refused_clearly() {
     for (args, expected) in [
         (
@@ -110,6 +137,20 @@ fn bad_input_is_refused_clearly() {
             "unknown parameter",
         ),
         (vec!["simulate", "--days", "0"], "days = 0"),
+        (
+            vec![
+                "simulate",
+                "--policy",
+                "rebalance=embedded:rebalance-ev",
+                "--policy",
+                "rebalance=embedded:rebalance-ev",
+            ],
+            "at most one rebalance policy",
+        ),
+        (
+            vec!["simulate", "--policy", "payout=embedded:noop"],
+            "no shipped policy",
+        ),
     ] {
         let out = revops(&args);
         assert!(!out.status.success(), "{args:?} accepted");
