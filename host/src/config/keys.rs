@@ -101,6 +101,13 @@ pub const KEYS: &[KeySpec] = &[
         "Least time between two broadcasts for a channel (entering or leaving congestion, probe or fire sale is exempt).",
     ),
     int(
+        "rebalance.interval-secs",
+        5,
+        604_800,
+        3_600,
+        "Seconds between scheduled rebalance cycles (they run only while a rebalance policy is loaded).",
+    ),
+    int(
         "rebalance.daily-budget-sat",
         0,
         100_000_000,

@@ -60,6 +60,7 @@ impl FeeConfig {
 /// The rebalance guards' limits (spec: rebalance).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct RebalanceConfig {
+    pub interval_secs: u64,
     pub daily_budget: Msat,
     pub max_fee_ppm: Ppm,
     pub max_concurrent: u32,
@@ -143,6 +144,7 @@ impl ConfigSnapshot {
             check_floor_below_ceiling(peer, b.min, b.max)?;
         }
         let rebalance = RebalanceConfig {
+            interval_secs: plain["rebalance.interval-secs"],
             daily_budget: Msat::from_sat(plain["rebalance.daily-budget-sat"])
                 .expect("key range keeps it small"),
             max_fee_ppm: Ppm::new(u32_of(plain["rebalance.max-fee-ppm"])),

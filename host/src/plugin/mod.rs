@@ -10,6 +10,7 @@ mod params;
 mod rpc;
 mod scheduler;
 mod state;
+mod summary;
 
 pub use rpc::METHODS;
 

@@ -80,6 +80,12 @@ pub const TUNABLE_INTEGERS: &[(&str, i64, &str, &str)] = &[
         "fee.min-broadcast-interval-secs",
         "Least time between two broadcasts for a channel.",
     ),
+    (
+        "revenue-rebalance-interval-secs",
+        3600,
+        "rebalance.interval-secs",
+        "Seconds between scheduled rebalance cycles (only while a rebalance policy is loaded).",
+    ),
 ];
 pub const DRY_RUN: DefaultBooleanConfigOption = ConfigOption::new_bool_with_default(
     "revenue-dry-run",

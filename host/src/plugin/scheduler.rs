@@ -1,9 +1,11 @@
 //! The loops that run cycles: fee cycles every `fee.interval-secs` (re-read each time, so a
-//! `setconfig` applies from the next wait) or at once when woken; ingestion on a timer and on
+//! `setconfig` applies from the next wait) or at once when woken; rebalance cycles every
+//! `rebalance.interval-secs` while a rebalance policy is loaded; ingestion on a timer and on
 //! `forward_event`. One cycle at a time (the state's cycle lock); a failed cycle is logged and
 //! the loop goes on.
 
-use super::state::Revops;
+use super::state::{DEFAULT_SLOT, Revops};
+use crate::model::PolicyKind;
 use std::time::Duration;
 
 /// Forward events come in bursts: ingest at most this often.
@@ -11,6 +13,7 @@ const INGEST_DEBOUNCE: Duration = Duration::from_secs(1);
 
 pub fn spawn(state: Revops) {
     tokio::spawn(fee_loop(state.clone()));
+    tokio::spawn(rebalance_loop(state.clone()));
     tokio::spawn(ingest_loop(state));
 }
 
@@ -26,6 +29,36 @@ async fn fee_loop(state: Revops) {
         }
         if let Err(error) = state.run_fee_cycle(false).await {
             tracing::warn!(%error, "fee cycle failed; the next one is on schedule");
+        }
+    }
+}
+
+async fn rebalance_loop(state: Revops) {
+    loop {
+        let interval = Duration::from_secs(state.config.snapshot().rebalance.interval_secs);
+        tokio::time::sleep(interval).await;
+        if state.is_shutting_down() {
+            return;
+        }
+        // No default rebalance policy: rebalancing is opt-in, so nothing loaded means nothing to do.
+        if state
+            .registry
+            .active(PolicyKind::Rebalance, DEFAULT_SLOT)
+            .is_err()
+        {
+            tracing::trace!("no rebalance policy loaded; skipping the scheduled rebalance cycle");
+            continue;
+        }
+        match state.run_rebalance_cycle(false).await {
+            Ok(report) => tracing::info!(
+                cycle = report.cycle_id,
+                proposals = report.decisions.len(),
+                policy_error = report.policy_error.as_deref().unwrap_or("none"),
+                "scheduled rebalance cycle done"
+            ),
+            Err(error) => {
+                tracing::warn!(%error, "rebalance cycle failed; the next one is on schedule")
+            }
         }
     }
 }

@@ -2,6 +2,7 @@
 //! that keeps one cycle at a time. Cycles run on blocking worker threads (`spawn_blocking`),
 //! never on the event loop that serves lightningd.
 
+use super::summary::RebalanceSummary;
 use crate::{
     analytics::{FlowTracker, mempool},
     config::{ConfigError, ConfigManager, ConfigSnapshot},
@@ -70,6 +71,7 @@ pub struct Inner {
     flows: Mutex<FlowTracker>,
     pub started_at: SystemTime,
     pub last_fee_cycle: Mutex<Option<CycleSummary>>,
+    pub last_rebalance_cycle: Mutex<Option<RebalanceSummary>>,
     pub last_cycle_error: Mutex<Option<String>>,
     /// One cycle (or ingestion) at a time.
     pub cycle_lock: tokio::sync::Mutex<()>,
@@ -136,6 +138,7 @@ impl Revops {
             flows: Mutex::new(flows),
             started_at: SystemTime::now(),
             last_fee_cycle: Mutex::new(None),
+            last_rebalance_cycle: Mutex::new(None),
             last_cycle_error: Mutex::new(None),
             cycle_lock: tokio::sync::Mutex::new(()),
             fee_wake: Notify::new(),
@@ -321,7 +324,9 @@ impl Revops {
             flows: &mut flows,
         };
         crate::rebalance::reconcile(deps.node, deps.store)?;
-        run_rebalance_cycle(&mut deps, &config, DEFAULT_SLOT, seed, dry_run)
+        let report = run_rebalance_cycle(&mut deps, &config, DEFAULT_SLOT, seed, dry_run)?;
+        *lock(&self.last_rebalance_cycle) = Some(RebalanceSummary::from(&report));
+        Ok(report)
     }
 
     /// Runs a rebalance cycle now on a worker thread, after any cycle in progress.
@@ -415,6 +420,10 @@ impl Revops {
 
     pub fn last_fee_cycle(&self) -> Option<CycleSummary> {
         lock(&self.last_fee_cycle).clone()
+    }
+
+    pub fn last_rebalance_cycle(&self) -> Option<RebalanceSummary> {
+        lock(&self.last_rebalance_cycle).clone()
     }
 
     pub fn last_cycle_error(&self) -> Option<String> {

@@ -342,3 +342,44 @@ fn a_loaded_rebalance_policy_rebalances_through_lightningd() {
         .unwrap_err();
     assert_eq!(error["code"], 1605);
 }
+
+#[test]
+fn a_loaded_rebalance_policy_rebalances_on_schedule() {
+    let mut standin = StandIn::start(
+        simulated_node(4),
+        json!({ "revenue-rebalance-interval-secs": 5 }),
+    );
+    let status = standin.call("revenue-status", json!([])).unwrap();
+    assert_eq!(status["last_cycle"]["rebalance"], Value::Null, "{status}");
+    install(&standin, "simple_rebalance.wasm");
+    standin
+        .call(
+            "revenue-policy-load",
+            json!(["rebalance", "default", "simple_rebalance.wasm", { "amount-sat": 150000 }]),
+        )
+        .unwrap();
+    // Nobody calls `revenue-run`: the scheduler must.
+    let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+    let last = loop {
+        let status = standin.call("revenue-status", json!([])).unwrap();
+        let last = status["last_cycle"]["rebalance"].clone();
+        if !last.is_null() {
+            break last;
+        }
+        assert!(
+            std::time::Instant::now() < deadline,
+            "no scheduled rebalance cycle: {status}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(200));
+    };
+    assert!(
+        last["policy"]
+            .as_str()
+            .unwrap()
+            .starts_with("simple-rebalance@"),
+        "{last}"
+    );
+    assert_eq!(last["completed"], 1, "{last}");
+    assert!(last["fees_paid_msat"].as_u64().unwrap() > 0, "{last}");
+    assert!(!standin.calls_of("sendpay").is_empty());
+}

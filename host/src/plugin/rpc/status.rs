@@ -51,6 +51,7 @@ pub async fn status(plugin: Plugin<Revops>, params: Value) -> anyhow::Result<Val
             "assignments": assignments,
             "last_cycle": {
                 PolicyKind::Fee.as_str(): state.last_fee_cycle(),
+                PolicyKind::Rebalance.as_str(): state.last_rebalance_cycle(),
             },
             "last_cycle_error": state.last_cycle_error(),
             "forwards_ingested_up_to": cursor.saturating_sub(1),
