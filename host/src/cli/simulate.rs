@@ -268,10 +268,16 @@ fn print_table(scenario: &Scenario, reports: &[SimReport], rebalancer: Option<&P
         "bcast/ch/d = fee broadcasts per channel per day; avg local = mean local share at the end."
     );
     match rebalancer {
-        Some(r) => println!(
-            "costs = fees paid for circular rebalances by {} (hourly); on-chain costs are not simulated.",
-            r.label
-        ),
+        Some(r) => {
+            println!(
+                "costs = fees paid for circular rebalances by {} (hourly); on-chain costs are not simulated.",
+                r.label
+            );
+            println!();
+            for report in reports {
+                print_rebalancing(report);
+            }
+        }
         None => println!(
             "costs are zero without a rebalance policy; add one with --policy rebalance=embedded:rebalance-ev."
         ),
@@ -282,6 +288,24 @@ fn print_table(scenario: &Scenario, reports: &[SimReport], rebalancer: Option<&P
             r.policy, r.policy_errors
         );
     }
+}
+
+fn print_rebalancing(report: &SimReport) {
+    let percent = |part: u64, whole: u64| {
+        if whole == 0 {
+            "n/a".to_owned()
+        } else {
+            format!("{} %", part.saturating_mul(100) / whole)
+        }
+    };
+    println!(
+        "{:<28} rebalances sent {}, completed {} ({}); spend {} of revenue",
+        truncate(&report.policy, 28),
+        report.rebalances_sent,
+        report.rebalances_completed,
+        percent(report.rebalances_completed, report.rebalances_sent),
+        percent(report.costs_msat, report.revenue_msat)
+    );
 }
 
 fn truncate(text: &str, width: usize) -> String {

@@ -73,6 +73,9 @@ pub struct MarketStats {
     pub fee_updates: u64,
     /// Routing fees paid for circular rebalances.
     pub rebalance_fees_paid: Msat,
+    /// Circular rebalance payments sent, and how many of them arrived.
+    pub rebalances_sent: u64,
+    pub rebalances_completed: u64,
 }
 
 /// Invoices we made and payments we sent (circular rebalances).

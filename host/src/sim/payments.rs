@@ -125,7 +125,9 @@ impl SimNetwork {
         } else {
             None
         };
+        self.stats_mut().rebalances_sent += 1;
         if failure.is_none() {
+            self.stats_mut().rebalances_completed += 1;
             self.move_circular(out, back, sent.msat(), amount.msat());
             self.stats_mut().rebalance_fees_paid = Msat::new(
                 self.stats().rebalance_fees_paid.msat() + sent.msat().saturating_sub(amount.msat()),

@@ -16,6 +16,10 @@ pub struct SimReport {
     /// Rebalancing fees paid (zero without a rebalance policy); on-chain costs are not simulated.
     pub costs_msat: u64,
     pub net_msat: i64,
+    /// The rebalance policy that ran beside the fee policy, if any.
+    pub rebalancer: Option<String>,
+    pub rebalances_sent: u64,
+    pub rebalances_completed: u64,
     pub forwards_settled: u64,
     pub forwards_failed_local: u64,
     pub forwards_failed_downstream: u64,

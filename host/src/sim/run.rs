@@ -135,6 +135,7 @@ pub fn simulate(
     Ok(summarize(
         scenario,
         policy,
+        rebalancer,
         &network,
         &store,
         total,
@@ -173,6 +174,7 @@ fn add_counts(total: &mut VerdictCounts, cycle: &VerdictCounts) {
 fn summarize(
     scenario: &Scenario,
     policy: &PolicyUnderTest,
+    rebalancer: Option<&PolicyUnderTest>,
     network: &SimNetwork,
     store: &Store,
     cycles: u64,
@@ -211,6 +213,9 @@ fn summarize(
         costs_msat: costs,
         net_msat: i64::try_from(revenue).unwrap_or(i64::MAX)
             - i64::try_from(costs).unwrap_or(i64::MAX),
+        rebalancer: rebalancer.map(|r| r.label.clone()),
+        rebalances_sent: stats.rebalances_sent,
+        rebalances_completed: stats.rebalances_completed,
         forwards_settled: stats.forwards_settled,
         forwards_failed_local: stats.forwards_failed_local,
         forwards_failed_downstream: stats.forwards_failed_downstream,

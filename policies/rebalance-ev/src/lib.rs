@@ -38,6 +38,7 @@ struct Settings {
     min_move_msat: u64,
     demand_days: u64,
     max_moves: usize,
+    margin_pct: u64,
 }
 
 fn share_pct(c: &Channel) -> u64 {
@@ -95,7 +96,9 @@ fn candidates(channels: &[Channel], s: &Settings, max_fee_ppm: u32) -> Vec<Candi
         let gross = income(dest, amount).saturating_sub(opp);
         // Worth paying at most what the move earns, and never above the host's ceiling.
         let max_fee = gross.min(cap);
-        if gross > route_cost && max_fee >= route_cost {
+        // Demand forecasts miss: ask for a safety margin over the estimated route cost.
+        let wanted = route_cost.saturating_mul(100 + s.margin_pct) / 100;
+        if gross > wanted && max_fee >= route_cost {
             found.push(Candidate {
                 source,
                 destination: d,
@@ -135,6 +138,7 @@ impl Guest for RebalanceEv {
                 integer("min-move-sat", "Smallest move worth making, sat.", 50_000, 1_000.0, 100_000_000.0),
                 integer("demand-days", "Size a refill to this many days of shown demand.", 2, 1.0, 30.0),
                 integer("max-moves", "Most moves proposed per cycle.", 2, 1.0, 20.0),
+                integer("margin-pct", "Expected income net of opportunity cost must beat the route cost by this much, %.", 100, 0.0, 1_000.0),
             ],
         }
     }
@@ -152,6 +156,7 @@ impl Guest for RebalanceEv {
             min_move_msat: p.integer("min-move-sat", 50_000) as u64 * 1000,
             demand_days: p.integer("demand-days", 2) as u64,
             max_moves: p.integer("max-moves", 2) as usize,
+            margin_pct: p.integer("margin-pct", 100) as u64,
         };
         let slots = (budget.max_concurrent.saturating_sub(budget.in_flight) as usize)
             .min(settings.max_moves);
