@@ -302,6 +302,10 @@ fn a_loaded_rebalance_policy_rebalances_through_lightningd() {
         .call("revenue-run", json!(["rebalance"]))
         .unwrap_err();
     assert_eq!(none["code"], 1602, "no rebalance policy yet: {none}");
+    let bad = standin
+        .call("revenue-rebalance-run", json!({ "dry_run": "maybe" }))
+        .unwrap_err();
+    assert_eq!(bad["code"], -32602, "{bad}");
     install(&standin, "simple_rebalance.wasm");
     standin
         .call(
@@ -310,10 +314,7 @@ fn a_loaded_rebalance_policy_rebalances_through_lightningd() {
         )
         .unwrap();
     let preview = standin
-        .call(
-            "revenue-run",
-            json!({ "kind": "rebalance", "dry_run": true }),
-        )
+        .call("revenue-rebalance-run", json!({ "dry_run": true }))
         .unwrap();
     assert_eq!(preview["decisions"][0]["verdict"], "go", "{preview}");
     assert!(

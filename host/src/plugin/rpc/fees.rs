@@ -84,6 +84,17 @@ pub async fn run(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
     }))
 }
 
+/// `revenue-rebalance-run [dry_run]`: the name for `revenue-run rebalance`.
+pub async fn rebalance_run(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
+    let params = Params::parse("revenue-rebalance-run", raw, &["dry_run"])?;
+    let dry_run = params.flag("dry_run")?;
+    let state = plugin.state();
+    if state.is_shutting_down() {
+        return Err(rpc_error(SHUTTING_DOWN, "revops is shutting down"));
+    }
+    run_rebalance(state, dry_run).await
+}
+
 async fn run_rebalance(state: &Revops, dry_run: bool) -> anyhow::Result<Value> {
     if state
         .registry

@@ -63,6 +63,11 @@ pub const METHODS: &[(&str, &str, &str)] = &[
         "Rebalances revops made, newest first, with the fee actually paid.",
     ),
     (
+        "revenue-rebalance-run",
+        "[dry_run]",
+        "Run a rebalance cycle now (as revenue-run rebalance); dry_run=true previews without paying.",
+    ),
+    (
         "revenue-run",
         "kind [dry_run]",
         "Run a cycle of KIND now; dry_run=true previews without changing anything.",
@@ -89,6 +94,7 @@ where
             "revenue-fee-history" => RpcMethodBuilder::new(name, fees::history),
             "revenue-run" => RpcMethodBuilder::new(name, fees::run),
             "revenue-rebalance-history" => RpcMethodBuilder::new(name, fees::rebalance_history),
+            "revenue-rebalance-run" => RpcMethodBuilder::new(name, fees::rebalance_run),
             other => unreachable!("method {other} has no handler"),
         };
         builder = builder.rpcmethod_from_builder(method.usage(usage).description(description));
