@@ -292,11 +292,9 @@ fn print_table(scenario: &Scenario, reports: &[SimReport], rebalancer: Option<&P
 
 fn print_rebalancing(report: &SimReport) {
     let percent = |part: u64, whole: u64| {
-        if whole == 0 {
-            "n/a".to_owned()
-        } else {
-            format!("{} %", part.saturating_mul(100) / whole)
-        }
+        part.saturating_mul(100)
+            .checked_div(whole)
+            .map_or_else(|| "n/a".to_owned(), |p| format!("{p} %"))
     };
     println!(
         "{:<28} rebalances sent {}, completed {} ({}); spend {} of revenue",
