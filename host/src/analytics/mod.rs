@@ -3,5 +3,6 @@
 
 mod flow;
 pub mod mempool;
+pub mod profitability;
 
 pub use flow::FlowTracker;

@@ -257,7 +257,7 @@ impl Revops {
         self.config.reset(&mut store, key)
     }
 
-    fn connect(&self, runtime: &tokio::runtime::Handle) -> Result<ClnNode, CycleError> {
+    pub(super) fn connect(&self, runtime: &tokio::runtime::Handle) -> Result<ClnNode, CycleError> {
         let timeout = self.setup.rpc_timeout;
         Ok(runtime.block_on(ClnNode::connect(&self.setup.rpc_socket, timeout))?)
     }

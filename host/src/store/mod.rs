@@ -5,6 +5,7 @@
 //! file adding methods to `Store`: forwards ledger, fee state, cycles and decisions, policy
 //! state and versions, config overrides, action intents, feerate history.
 
+mod activity;
 mod config;
 mod cycles;
 mod fee_state;
@@ -16,6 +17,7 @@ mod policy_state;
 mod rebalances;
 mod shadow;
 
+pub use activity::ChannelActivity;
 pub use config::StoredConfig;
 pub use cycles::{CycleRecord, DecisionRecord};
 pub use fee_state::{BroadcastEntry, FeeRecord};

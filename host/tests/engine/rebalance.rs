@@ -47,6 +47,15 @@ fn a_rebalance_moves_liquidity_and_books_the_actual_fee() {
     );
     assert_eq!(bench.store.rebalance_costs_since(0).unwrap(), (fee, 1));
     assert!(bench.store.pending_intents().unwrap().is_empty());
+    // Profitability charges the fee to the channel that was refilled, and only to it.
+    let activity = bench.store.channel_activity_since(0).unwrap();
+    assert_eq!(activity[&order.destination].rebalance_fees, fee);
+    assert_eq!(activity[&order.destination].rebalanced_in, order.amount);
+    assert!(
+        activity
+            .get(&order.source)
+            .is_none_or(|a| a.rebalance_fees == Msat::ZERO)
+    );
 }
 
 #[test]

@@ -4,6 +4,7 @@
 mod config;
 mod fees;
 mod policy;
+mod profitability;
 mod status;
 
 use super::{errors::internal, state::Revops};
@@ -68,6 +69,11 @@ pub const METHODS: &[(&str, &str, &str)] = &[
         "Run a rebalance cycle now (as revenue-run rebalance); dry_run=true previews without paying.",
     ),
     (
+        "revenue-profitability",
+        "[channel]",
+        "Per channel over 1, 7 and 30 days: volume, fees earned, rebalance costs, net, annualised return on capacity and a class.",
+    ),
+    (
         "revenue-run",
         "kind [dry_run]",
         "Run a cycle of KIND now; dry_run=true previews without changing anything.",
@@ -95,6 +101,9 @@ where
             "revenue-run" => RpcMethodBuilder::new(name, fees::run),
             "revenue-rebalance-history" => RpcMethodBuilder::new(name, fees::rebalance_history),
             "revenue-rebalance-run" => RpcMethodBuilder::new(name, fees::rebalance_run),
+            "revenue-profitability" => {
+                RpcMethodBuilder::new(name, profitability::profitability_report)
+            }
             other => unreachable!("method {other} has no handler"),
         };
         builder = builder.rpcmethod_from_builder(method.usage(usage).description(description));

@@ -1,0 +1,89 @@
+//! `revenue-profitability` through the stand-in: the plugin's ledger totals must match what
+//! the simulated node actually forwarded and paid.
+
+use revops::sim::{Scenario, SimNetwork};
+use revops_tests::standin::StandIn;
+use serde_json::{Value, json};
+use std::time::{SystemTime, UNIX_EPOCH};
+
+const DAY: u64 = 86_400;
+
+/// A node whose market starts three days ago, so its forwards fall inside every window.
+fn node_with_recent_history(channels: usize) -> (SimNetwork, u64) {
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs();
+    let mut scenario = Scenario::builtin("default").unwrap();
+    scenario.start = now - 3 * DAY;
+    (SimNetwork::new(&scenario, Some(channels)), now)
+}
+
+fn u64_of(value: &Value) -> u64 {
+    value
+        .as_u64()
+        .unwrap_or_else(|| panic!("not a u64: {value}"))
+}
+
+#[test]
+fn profitability_matches_what_the_node_earned() {
+    let (node, now) = node_with_recent_history(6);
+    let mut standin = StandIn::start(node, json!({}));
+    let earned = {
+        let mut daemon = standin.daemon.lock().unwrap();
+        daemon.node.advance_to(now);
+        daemon.node.stats().fees_earned.msat()
+    };
+    assert!(earned > 0, "the simulated market forwarded nothing");
+    // A dry-run cycle ingests the forwards without changing fees.
+    standin
+        .call("revenue-run", json!({ "kind": "fee", "dry_run": true }))
+        .unwrap();
+
+    let report = standin.call("revenue-profitability", json!([])).unwrap();
+    let channels = report["channels"].as_array().unwrap();
+    assert_eq!(channels.len(), 6, "{report}");
+    assert_eq!(report["window_days"], json!([1, 7, 30]));
+    let month = &report["totals"][2];
+    assert_eq!(u64_of(&month["fees_earned_msat"]), earned, "{report}");
+    assert_eq!(month["rebalance_costs_msat"], 0);
+    assert_eq!(month["net_msat"], month["fees_earned_msat"]);
+    let classes: usize = report["classes"]
+        .as_object()
+        .unwrap()
+        .values()
+        .map(|n| n.as_u64().unwrap() as usize)
+        .sum();
+    assert_eq!(classes, 6);
+    for channel in channels {
+        let windows = channel["windows"].as_array().unwrap();
+        let fees: Vec<u64> = windows
+            .iter()
+            .map(|w| u64_of(&w["fees_earned_msat"]))
+            .collect();
+        assert!(fees[0] <= fees[1] && fees[1] <= fees[2], "{channel}");
+        // Three days of history: the week and the month saw the same forwards.
+        assert_eq!(fees[1], fees[2], "{channel}");
+        assert!(
+            channel["class_reason"]
+                .as_str()
+                .is_some_and(|r| !r.is_empty())
+        );
+    }
+
+    let one = channels[0]["channel"].as_str().unwrap();
+    let single = standin
+        .call("revenue-profitability", json!({ "channel": one }))
+        .unwrap();
+    assert_eq!(single["channels"].as_array().unwrap().len(), 1);
+    assert_eq!(single["channels"][0], channels[0]);
+
+    let unknown = standin
+        .call("revenue-profitability", json!(["999x9x9"]))
+        .unwrap_err();
+    assert_eq!(unknown["code"], 1602, "{unknown}");
+    let malformed = standin
+        .call("revenue-profitability", json!(["not-a-channel"]))
+        .unwrap_err();
+    assert_eq!(malformed["code"], -32602, "{malformed}");
+}
