@@ -1,7 +1,10 @@
 //! `revenue-profitability` through the stand-in: the plugin's ledger totals must match what
 //! the simulated node actually forwarded and paid.
 
-use revops::sim::{Scenario, SimNetwork};
+use revops::{
+    node::Node,
+    sim::{Scenario, SimNetwork},
+};
 use revops_tests::standin::StandIn;
 use serde_json::{Value, json};
 use std::time::{SystemTime, UNIX_EPOCH};
@@ -86,4 +89,46 @@ fn profitability_matches_what_the_node_earned() {
         .call("revenue-profitability", json!(["not-a-channel"]))
         .unwrap_err();
     assert_eq!(malformed["code"], -32602, "{malformed}");
+}
+
+#[test]
+fn the_dashboard_adds_up() {
+    let (node, now) = node_with_recent_history(5);
+    let mut standin = StandIn::start(node, json!({}));
+    let (earned, local) = {
+        let mut daemon = standin.daemon.lock().unwrap();
+        daemon.node.advance_to(now);
+        let local: u64 = daemon
+            .node
+            .channels()
+            .unwrap()
+            .iter()
+            .map(|c| c.to_us.msat())
+            .sum();
+        (daemon.node.stats().fees_earned.msat(), local)
+    };
+    standin
+        .call("revenue-run", json!({ "kind": "fee", "dry_run": true }))
+        .unwrap();
+    let dashboard = standin.call("revenue-dashboard", json!([])).unwrap();
+    assert_eq!(dashboard["channels"], 5, "{dashboard}");
+    assert_eq!(u64_of(&dashboard["channels_local_msat"]), local);
+    assert_eq!(
+        u64_of(&dashboard["liquidating_value_msat"]),
+        local + u64_of(&dashboard["onchain_msat"])
+    );
+    assert!(u64_of(&dashboard["onchain_msat"]) > 0, "from listfunds");
+    let month = &dashboard["periods"][2];
+    assert_eq!(month["days"], 30);
+    assert_eq!(u64_of(&month["fees_earned_msat"]), earned);
+    assert_eq!(month["net_profit_msat"], month["fees_earned_msat"]);
+    assert_eq!(month["operating_margin_pct"], 100, "no costs yet");
+    assert!(month["annualised_return_on_capacity_bp"].as_i64().unwrap() > 0);
+    assert!(dashboard["bleeders"].as_array().unwrap().is_empty());
+    assert!(dashboard["warnings"].is_array());
+
+    let refused = standin
+        .call("revenue-dashboard", json!({ "verbose": true }))
+        .unwrap_err();
+    assert_eq!(refused["code"], -32602, "{refused}");
 }

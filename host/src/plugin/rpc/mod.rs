@@ -2,6 +2,7 @@
 //! first, does blocking work on a worker thread, and fails with a coded error.
 
 mod config;
+mod dashboard;
 mod fees;
 mod policy;
 mod profitability;
@@ -74,6 +75,11 @@ pub const METHODS: &[(&str, &str, &str)] = &[
         "Per channel over 1, 7 and 30 days: volume, fees earned, rebalance costs, net, annualised return on capacity and a class.",
     ),
     (
+        "revenue-dashboard",
+        "",
+        "The node at a glance: liquidating value, net profit and operating margin over 1/7/30 days, annualised return on capacity, bleeders, warnings.",
+    ),
+    (
         "revenue-run",
         "kind [dry_run]",
         "Run a cycle of KIND now; dry_run=true previews without changing anything.",
@@ -101,6 +107,7 @@ where
             "revenue-run" => RpcMethodBuilder::new(name, fees::run),
             "revenue-rebalance-history" => RpcMethodBuilder::new(name, fees::rebalance_history),
             "revenue-rebalance-run" => RpcMethodBuilder::new(name, fees::rebalance_run),
+            "revenue-dashboard" => RpcMethodBuilder::new(name, dashboard::dashboard),
             "revenue-profitability" => {
                 RpcMethodBuilder::new(name, profitability::profitability_report)
             }

@@ -2,8 +2,8 @@
 
 use super::{super::state::Revops, blocking, to_value};
 use crate::{
-    analytics::profitability::{ChannelProfitability, WINDOW_DAYS, profitability},
-    node::Node,
+    analytics::profitability::{ChannelProfitability, WINDOW_DAYS, WindowFigures, profitability},
+    node::{Funds, Node},
     plugin::{
         errors::{CYCLE_FAILED, NOT_FOUND, internal, invalid_params, rpc_error},
         params::Params,
@@ -16,6 +16,46 @@ use std::collections::BTreeMap;
 
 const DAY_SECS: u64 = 86_400;
 
+/// The per-channel report and what the node holds, read in one go.
+pub(super) struct ProfitabilityView {
+    pub now: u64,
+    pub funds: Option<Funds>,
+    pub channels: Vec<ChannelProfitability>,
+}
+
+/// Reads lightningd's channels (and funds, if `with_funds`) and the ledgers' totals.
+pub(super) fn read_view(
+    state: &Revops,
+    runtime: &tokio::runtime::Handle,
+    with_funds: bool,
+) -> anyhow::Result<ProfitabilityView> {
+    let node = state
+        .connect(runtime)
+        .map_err(|e| rpc_error(CYCLE_FAILED, e))?;
+    let lightningd = |e: crate::node::NodeError| rpc_error(CYCLE_FAILED, e);
+    let info = node.info().map_err(lightningd)?;
+    let channels = node.channels().map_err(lightningd)?;
+    let funds = with_funds
+        .then(|| node.funds())
+        .transpose()
+        .map_err(lightningd)?;
+    let now = node.now_secs();
+    let mut activity = [BTreeMap::new(), BTreeMap::new(), BTreeMap::new()];
+    {
+        let store = state.store();
+        for (window, days) in activity.iter_mut().zip(WINDOW_DAYS) {
+            *window = store
+                .channel_activity_since(now.saturating_sub(days * DAY_SECS))
+                .map_err(internal)?;
+        }
+    }
+    Ok(ProfitabilityView {
+        now,
+        funds,
+        channels: profitability(&channels, info.blockheight, &activity),
+    })
+}
+
 pub async fn profitability_report(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
     let params = Params::parse("revenue-profitability", raw, &["channel"])?;
     let channel = params
@@ -26,24 +66,10 @@ pub async fn profitability_report(plugin: Plugin<Revops>, raw: Value) -> anyhow:
     let state = plugin.state().clone();
     let runtime = tokio::runtime::Handle::current();
     blocking(move || {
-        let node = state
-            .connect(&runtime)
-            .map_err(|e| rpc_error(CYCLE_FAILED, e))?;
-        let info = node.info().map_err(|e| rpc_error(CYCLE_FAILED, e))?;
-        let channels = node.channels().map_err(|e| rpc_error(CYCLE_FAILED, e))?;
-        let now = node.now_secs();
-        let store = state.store();
-        let mut activity = [BTreeMap::new(), BTreeMap::new(), BTreeMap::new()];
-        for (window, days) in activity.iter_mut().zip(WINDOW_DAYS) {
-            *window = store
-                .channel_activity_since(now.saturating_sub(days * DAY_SECS))
-                .map_err(internal)?;
-        }
-        drop(store);
-        let mut report = profitability(&channels, info.blockheight, &activity);
+        let mut view = read_view(&state, &runtime, false)?;
         if let Some(wanted) = channel {
-            report.retain(|c| c.channel == wanted);
-            if report.is_empty() {
+            view.channels.retain(|c| c.channel == wanted);
+            if view.channels.is_empty() {
                 return Err(rpc_error(
                     NOT_FOUND,
                     format!("no channel {wanted} (see lightning-cli listpeerchannels)"),
@@ -51,42 +77,55 @@ pub async fn profitability_report(plugin: Plugin<Revops>, raw: Value) -> anyhow:
             }
         }
         Ok(json!({
-            "generated_at": now,
+            "generated_at": view.now,
             "window_days": WINDOW_DAYS,
-            "totals": totals(&report),
-            "classes": class_counts(&report),
-            "channels": to_value(&report)?,
+            "totals": to_value(&totals(&view.channels))?,
+            "classes": class_counts(&view.channels),
+            "channels": to_value(&view.channels)?,
         }))
     })
     .await
 }
 
-/// Node-wide sums per window: fees earned, rebalance costs, net.
-fn totals(report: &[ChannelProfitability]) -> Vec<Value> {
+/// Node-wide sums for one window.
+#[derive(Clone, Debug, Default, serde::Serialize)]
+pub(super) struct WindowTotals {
+    pub days: u64,
+    pub forwards: u64,
+    pub fees_earned_msat: u64,
+    pub rebalance_costs_msat: u64,
+    pub net_msat: i64,
+}
+
+pub(super) fn totals(channels: &[ChannelProfitability]) -> Vec<WindowTotals> {
     (0..WINDOW_DAYS.len())
         .map(|i| {
-            let sum = |pick: fn(&crate::analytics::profitability::WindowFigures) -> i128| {
-                report.iter().map(|c| pick(&c.windows[i])).sum::<i128>()
+            let windows = || channels.iter().map(|c| &c.windows[i]);
+            let sum = |pick: fn(&WindowFigures) -> u64| {
+                windows().fold(0u64, |acc, w| acc.saturating_add(pick(w)))
             };
-            json!({
-                "days": WINDOW_DAYS[i],
-                "fees_earned_msat": sum(|w| i128::from(w.fees_earned_msat)),
-                "rebalance_costs_msat": sum(|w| i128::from(w.rebalance_costs_msat)),
-                "net_msat": sum(|w| i128::from(w.net_msat)),
-                "forwards": sum(|w| i128::from(w.forwards_out)),
-            })
+            WindowTotals {
+                days: WINDOW_DAYS[i],
+                forwards: sum(|w| w.forwards_out),
+                fees_earned_msat: sum(|w| w.fees_earned_msat),
+                rebalance_costs_msat: sum(|w| w.rebalance_costs_msat),
+                net_msat: windows().fold(0i64, |acc, w| acc.saturating_add(w.net_msat)),
+            }
         })
         .collect()
 }
 
-fn class_counts(report: &[ChannelProfitability]) -> BTreeMap<String, usize> {
+pub(super) fn class_counts(channels: &[ChannelProfitability]) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
-    for c in report {
-        let name = serde_json::to_value(c.class)
-            .ok()
-            .and_then(|v| v.as_str().map(str::to_owned))
-            .unwrap_or_default();
-        *counts.entry(name).or_insert(0) += 1;
+    for c in channels {
+        *counts.entry(class_name(c)).or_insert(0) += 1;
     }
     counts
+}
+
+fn class_name(channel: &ChannelProfitability) -> String {
+    serde_json::to_value(channel.class)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
 }
