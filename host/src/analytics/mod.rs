@@ -1,6 +1,7 @@
 //! Analytics the host computes from its own ledger, incrementally: never a full
 //! `listforwards` per cycle.
 
+pub mod capacity;
 mod flow;
 pub mod mempool;
 pub mod profitability;

@@ -132,3 +132,40 @@ fn the_dashboard_adds_up() {
         .unwrap_err();
     assert_eq!(refused["code"], -32602, "{refused}");
 }
+
+#[test]
+fn the_capacity_report_never_closes_before_the_defibrillator_tried() {
+    let (node, now) = node_with_recent_history(16);
+    let mut standin = StandIn::start(node, json!({}));
+    standin.daemon.lock().unwrap().node.advance_to(now);
+    standin
+        .call("revenue-run", json!({ "kind": "fee", "dry_run": true }))
+        .unwrap();
+    let profitability = standin.call("revenue-profitability", json!([])).unwrap();
+    let report = standin.call("revenue-capacity-report", json!([])).unwrap();
+    let channels = report["channels"].as_array().unwrap();
+    assert_eq!(channels.len(), 16, "{report}");
+    let mut defibrillated = 0;
+    for (advice, figures) in channels
+        .iter()
+        .zip(profitability["channels"].as_array().unwrap())
+    {
+        assert_eq!(advice["channel"], figures["channel"]);
+        let recommendation = advice["recommendation"].as_str().unwrap();
+        assert!(
+            !["close", "splice-out"].contains(&recommendation),
+            "pruner rule broken: {advice}"
+        );
+        if ["stagnant-candidate", "underwater", "bleeder"]
+            .contains(&figures["class"].as_str().unwrap())
+        {
+            assert_eq!(recommendation, "defibrillate", "{advice}");
+            defibrillated += 1;
+        }
+        assert!(!advice["reason"].as_str().unwrap().is_empty());
+    }
+    assert!(
+        defibrillated > 0,
+        "the default scenario has dead channels: {profitability}"
+    );
+}

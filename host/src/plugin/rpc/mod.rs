@@ -1,6 +1,7 @@
 //! revops' RPC methods (`revenue-*`), one file per family. Every handler parses its params
 //! first, does blocking work on a worker thread, and fails with a coded error.
 
+mod capacity;
 mod config;
 mod dashboard;
 mod fees;
@@ -80,6 +81,11 @@ pub const METHODS: &[(&str, &str, &str)] = &[
         "The node at a glance: liquidating value, net profit and operating margin over 1/7/30 days, annualised return on capacity, bleeders, warnings.",
     ),
     (
+        "revenue-capacity-report",
+        "",
+        "Per channel keep, defibrillate, close, splice-out or grow, with the reason; recommendations only.",
+    ),
+    (
         "revenue-run",
         "kind [dry_run]",
         "Run a cycle of KIND now; dry_run=true previews without changing anything.",
@@ -108,6 +114,7 @@ where
             "revenue-rebalance-history" => RpcMethodBuilder::new(name, fees::rebalance_history),
             "revenue-rebalance-run" => RpcMethodBuilder::new(name, fees::rebalance_run),
             "revenue-dashboard" => RpcMethodBuilder::new(name, dashboard::dashboard),
+            "revenue-capacity-report" => RpcMethodBuilder::new(name, capacity::capacity_report),
             "revenue-profitability" => {
                 RpcMethodBuilder::new(name, profitability::profitability_report)
             }
