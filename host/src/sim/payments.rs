@@ -118,10 +118,14 @@ impl SimNetwork {
             .channel_index(last.channel)
             .ok_or_else(|| invalid("route: last hop is not our channel"))?;
         let sent = first.amount;
+        let network_fails = self.payments.rng.unit() < self.scenario.market.rebalance_fail_rate;
         let failure = if !self.can_send(out, sent.msat()) {
             Some(first.channel)
         } else if !self.can_receive(back, amount.msat()) {
             Some(last.channel)
+        } else if network_fails && route.len() > 2 {
+            // Somewhere between the two peers: the first hop past ours.
+            Some(route[1].channel)
         } else {
             None
         };

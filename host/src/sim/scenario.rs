@@ -51,6 +51,9 @@ pub struct Market {
     /// Share of forwards the recipient fails (not our doing; they just do not settle).
     #[serde(default = "default_fail_rate")]
     pub downstream_fail_rate: f64,
+    /// Share of circular rebalances that fail somewhere in the network (not on our channels).
+    #[serde(default)]
+    pub rebalance_fail_rate: f64,
 }
 
 fn default_fail_rate() -> f64 {
@@ -262,10 +265,11 @@ impl Scenario {
         let market_ok = finite_non_negative(m.payments_per_channel_day)
             && m.elasticity.is_finite()
             && m.elasticity > 0.0
-            && (0.0..=1.0).contains(&m.downstream_fail_rate);
+            && (0.0..=1.0).contains(&m.downstream_fail_rate)
+            && (0.0..=1.0).contains(&m.rebalance_fail_rate);
         if !market_ok {
             return Err(self.invalid(
-                "market rates must be finite and non-negative, elasticity > 0, fail rate in [0, 1]"
+                "market rates must be finite and non-negative, elasticity > 0, fail rates in [0, 1]"
                     .into(),
             ));
         }

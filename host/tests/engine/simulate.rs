@@ -71,3 +71,43 @@ fn broadcasts_respect_the_daily_cap() {
         assert!(channel.broadcasts <= 4 * 3, "{channel:?}");
     }
 }
+
+/// `days` of the default scenario with one-percent fees and rebalance-ev, rebalances failing
+/// in the network at `fail_rate`.
+fn run_with_rebalancing(days: u32, fail_rate: f64) -> SimReport {
+    let mut scenario = Scenario::builtin("default").unwrap();
+    scenario.days = days;
+    scenario.market.rebalance_fail_rate = fail_rate;
+    let embedded = |name: &str| PolicyUnderTest {
+        label: name.into(),
+        wasm: embedded::shipped(name).unwrap().wasm.to_vec(),
+        source: PolicySource::Embedded(name.into()),
+        params: Default::default(),
+    };
+    simulate(
+        &scenario,
+        None,
+        &embedded("one-percent"),
+        Some(&embedded("rebalance-ev")),
+        &Sandbox::new(None).unwrap(),
+        &mut |_, _| {},
+    )
+    .unwrap()
+}
+
+#[test]
+fn rebalances_cost_what_they_paid_and_failures_cost_nothing() {
+    let paid = run_with_rebalancing(4, 0.0);
+    assert!(paid.rebalances_sent > 0, "{paid:?}");
+    assert_eq!(paid.rebalances_completed, paid.rebalances_sent);
+    assert!(paid.costs_msat > 0);
+    assert_eq!(
+        paid.net_msat,
+        paid.revenue_msat as i64 - paid.costs_msat as i64
+    );
+
+    let failing = run_with_rebalancing(4, 1.0);
+    assert!(failing.rebalances_sent > 0, "{failing:?}");
+    assert_eq!(failing.rebalances_completed, 0);
+    assert_eq!(failing.costs_msat, 0, "a failed payment pays no fee");
+}
