@@ -60,6 +60,11 @@ impl Msat {
         Msat(self.0.saturating_sub(other.0))
     }
 
+    /// For running totals that must not fail: beyond 2^64 msat (184 k BTC) they stick at MAX.
+    pub fn saturating_add(self, other: Msat) -> Msat {
+        Msat(self.0.saturating_add(other.0))
+    }
+
     pub fn checked_mul(self, factor: u64) -> Option<Msat> {
         self.0.checked_mul(factor).map(Msat)
     }

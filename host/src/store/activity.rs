@@ -1,8 +1,10 @@
-//! Per-channel totals over a window, straight from the ledgers, for profitability: what each
-//! channel forwarded and earned, and what rebalancing into it cost.
+//! Per-channel totals over windows, straight from the ledgers, for profitability: what each
+//! channel forwarded and earned, and what rebalancing into it cost. One pass per ledger side
+//! covers every window (the longest window bounds the scan).
 
 use super::{Store, StoreResult, from_sql_u64, to_sql_u64};
 use crate::{money::Msat, scid::ShortChannelId};
+use rusqlite::Row;
 use std::collections::BTreeMap;
 
 /// One channel's activity since some time. Fees are counted once, on the outgoing channel;
@@ -20,91 +22,84 @@ pub struct ChannelActivity {
     pub last_forward_ms: Option<u64>,
 }
 
+pub type ActivityWindow = BTreeMap<ShortChannelId, ChannelActivity>;
+
 impl Store {
     /// Activity of every channel that forwarded or was rebalanced into since `since_secs`.
-    pub fn channel_activity_since(
+    pub fn channel_activity_since(&self, since_secs: u64) -> StoreResult<ActivityWindow> {
+        let [window] = self.channel_activity_windows([since_secs])?;
+        Ok(window)
+    }
+
+    /// `channel_activity_since` for several starts at once, in one scan of each ledger side.
+    pub fn channel_activity_windows<const N: usize>(
         &self,
-        since_secs: u64,
-    ) -> StoreResult<BTreeMap<ShortChannelId, ChannelActivity>> {
-        let mut by_channel: BTreeMap<ShortChannelId, ChannelActivity> = BTreeMap::new();
-        let since_ms = to_sql_u64(since_secs.saturating_mul(1000));
-        let mut outgoing = self.conn.prepare_cached(
-            "SELECT out_channel, COUNT(*), SUM(out_msat), SUM(fee_msat), MAX(resolved_ms)
-             FROM forwards
-             WHERE status = 'settled' AND resolved_ms >= ?1 AND out_channel IS NOT NULL
-             GROUP BY out_channel",
-        )?;
-        let rows = outgoing.query_map([since_ms], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, i64>(1)?,
-                row.get::<_, Option<i64>>(2)?,
-                row.get::<_, Option<i64>>(3)?,
-                row.get::<_, Option<i64>>(4)?,
-            ))
-        })?;
-        for row in rows {
-            let (channel, count, volume, fees, last) = row?;
-            let entry = by_channel.entry(scid(channel)?).or_default();
-            entry.forwards_out = from_sql_u64(count)?;
-            entry.out_volume = msat(volume)?;
-            entry.fees_earned = msat(fees)?;
-            entry.last_forward_ms = latest(entry.last_forward_ms, last)?;
+        since_secs: [u64; N],
+    ) -> StoreResult<[ActivityWindow; N]> {
+        let mut windows: [ActivityWindow; N] = std::array::from_fn(|_| BTreeMap::new());
+        let earliest = since_secs.iter().copied().min().unwrap_or(0);
+        let earliest_ms = to_sql_u64(earliest.saturating_mul(1000));
+        for outgoing in [true, false] {
+            let sql = if outgoing {
+                "SELECT out_channel, resolved_ms, out_msat, fee_msat FROM forwards
+                 WHERE status = 'settled' AND resolved_ms >= ?1 AND out_channel IS NOT NULL"
+            } else {
+                "SELECT in_channel, resolved_ms, in_msat, fee_msat FROM forwards
+                 WHERE status = 'settled' AND resolved_ms >= ?1"
+            };
+            let mut statement = self.conn.prepare_cached(sql)?;
+            let mut rows = statement.query([earliest_ms])?;
+            while let Some(row) = rows.next()? {
+                let (channel, at_ms, volume, fees) = forward_row(row)?;
+                for (window, since) in windows.iter_mut().zip(since_secs) {
+                    if at_ms < since.saturating_mul(1000) {
+                        continue;
+                    }
+                    let entry = window.entry(channel).or_default();
+                    if outgoing {
+                        entry.forwards_out += 1;
+                        entry.out_volume = entry.out_volume.saturating_add(volume);
+                        entry.fees_earned = entry.fees_earned.saturating_add(fees);
+                    } else {
+                        entry.forwards_in += 1;
+                        entry.in_volume = entry.in_volume.saturating_add(volume);
+                        entry.sourced_fees = entry.sourced_fees.saturating_add(fees);
+                    }
+                    entry.last_forward_ms = entry.last_forward_ms.max(Some(at_ms));
+                }
+            }
         }
-        let mut incoming = self.conn.prepare_cached(
-            "SELECT in_channel, COUNT(*), SUM(in_msat), SUM(fee_msat), MAX(resolved_ms)
-             FROM forwards
-             WHERE status = 'settled' AND resolved_ms >= ?1
-             GROUP BY in_channel",
+        let mut statement = self.conn.prepare_cached(
+            "SELECT destination, at, fee_msat, CASE WHEN completed THEN amount_msat ELSE 0 END
+             FROM rebalances WHERE at >= ?1",
         )?;
-        let rows = incoming.query_map([since_ms], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, i64>(1)?,
-                row.get::<_, Option<i64>>(2)?,
-                row.get::<_, Option<i64>>(3)?,
-                row.get::<_, Option<i64>>(4)?,
-            ))
-        })?;
-        for row in rows {
-            let (channel, count, volume, fees, last) = row?;
-            let entry = by_channel.entry(scid(channel)?).or_default();
-            entry.forwards_in = from_sql_u64(count)?;
-            entry.in_volume = msat(volume)?;
-            entry.sourced_fees = msat(fees)?;
-            entry.last_forward_ms = latest(entry.last_forward_ms, last)?;
+        let mut rows = statement.query([to_sql_u64(earliest)])?;
+        while let Some(row) = rows.next()? {
+            let channel = ShortChannelId::from_u64(from_sql_u64(row.get(0)?)?);
+            let at = from_sql_u64(row.get(1)?)?;
+            let fee = Msat::new(from_sql_u64(row.get(2)?)?);
+            let amount = Msat::new(from_sql_u64(row.get(3)?)?);
+            for (window, since) in windows.iter_mut().zip(since_secs) {
+                if at >= since {
+                    let entry = window.entry(channel).or_default();
+                    entry.rebalance_fees = entry.rebalance_fees.saturating_add(fee);
+                    entry.rebalanced_in = entry.rebalanced_in.saturating_add(amount);
+                }
+            }
         }
-        let mut rebalances = self.conn.prepare_cached(
-            "SELECT destination, SUM(fee_msat), SUM(CASE WHEN completed THEN amount_msat END)
-             FROM rebalances WHERE at >= ?1
-             GROUP BY destination",
-        )?;
-        let rows = rebalances.query_map([to_sql_u64(since_secs)], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, Option<i64>>(1)?,
-                row.get::<_, Option<i64>>(2)?,
-            ))
-        })?;
-        for row in rows {
-            let (channel, fees, amount) = row?;
-            let entry = by_channel.entry(scid(channel)?).or_default();
-            entry.rebalance_fees = msat(fees)?;
-            entry.rebalanced_in = msat(amount)?;
-        }
-        Ok(by_channel)
+        Ok(windows)
     }
 }
 
-fn scid(raw: i64) -> StoreResult<ShortChannelId> {
-    Ok(ShortChannelId::from_u64(from_sql_u64(raw)?))
-}
-
-fn msat(raw: Option<i64>) -> StoreResult<Msat> {
-    Ok(Msat::new(raw.map(from_sql_u64).transpose()?.unwrap_or(0)))
-}
-
-fn latest(current: Option<u64>, raw: Option<i64>) -> StoreResult<Option<u64>> {
-    let candidate = raw.map(from_sql_u64).transpose()?;
-    Ok(current.max(candidate))
+/// (channel, resolved at ms, amount, fee) of one settled forward.
+fn forward_row(row: &Row<'_>) -> StoreResult<(ShortChannelId, u64, Msat, Msat)> {
+    let optional = |value: Option<i64>| -> StoreResult<Msat> {
+        Ok(Msat::new(value.map(from_sql_u64).transpose()?.unwrap_or(0)))
+    };
+    Ok((
+        ShortChannelId::from_u64(from_sql_u64(row.get(0)?)?),
+        from_sql_u64(row.get::<_, Option<i64>>(1)?.unwrap_or(0))?,
+        optional(row.get(2)?)?,
+        optional(row.get(3)?)?,
+    ))
 }

@@ -40,15 +40,10 @@ pub(super) fn read_view(
         .transpose()
         .map_err(lightningd)?;
     let now = node.now_secs();
-    let mut activity = [BTreeMap::new(), BTreeMap::new(), BTreeMap::new()];
-    {
-        let store = state.store();
-        for (window, days) in activity.iter_mut().zip(WINDOW_DAYS) {
-            *window = store
-                .channel_activity_since(now.saturating_sub(days * DAY_SECS))
-                .map_err(internal)?;
-        }
-    }
+    let activity = state
+        .store()
+        .channel_activity_windows(WINDOW_DAYS.map(|days| now.saturating_sub(days * DAY_SECS)))
+        .map_err(internal)?;
     Ok(ProfitabilityView {
         now,
         funds,
