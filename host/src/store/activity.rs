@@ -103,3 +103,80 @@ fn forward_row(row: &Row<'_>) -> StoreResult<(ShortChannelId, u64, Msat, Msat)> 
         optional(row.get(3)?)?,
     ))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        node::{Forward, ForwardStatus},
+        store::RebalanceRecord,
+    };
+
+    const DAY_MS: u64 = 86_400_000;
+
+    fn settled(index: u64, resolved_ms: u64, fee: u64) -> Forward {
+        Forward {
+            created_index: index,
+            updated_index: index,
+            in_channel: "103x1x0".parse().unwrap(),
+            out_channel: Some("103x2x0".parse().unwrap()),
+            in_amount: Msat::new(1_000_000 + fee),
+            out_amount: Some(Msat::new(1_000_000)),
+            fee: Some(Msat::new(fee)),
+            status: ForwardStatus::Settled,
+            received_ms: resolved_ms - 5,
+            resolved_ms: Some(resolved_ms),
+        }
+    }
+
+    #[test]
+    fn each_window_counts_only_what_falls_inside_it() {
+        let mut store = Store::open_in_memory().unwrap();
+        let now_ms = 40 * DAY_MS;
+        // Half a day, three days and twenty days ago; and one older than every window.
+        store
+            .ingest_forwards(&[
+                settled(1, now_ms - DAY_MS / 2, 100),
+                settled(2, now_ms - 3 * DAY_MS, 200),
+                settled(3, now_ms - 20 * DAY_MS, 400),
+                settled(4, now_ms - 35 * DAY_MS, 800),
+            ])
+            .unwrap();
+        store
+            .record_rebalance(&RebalanceRecord {
+                source: "103x1x0".parse().unwrap(),
+                destination: "103x2x0".parse().unwrap(),
+                amount: Msat::new(50_000_000),
+                fee: Msat::new(30),
+                completed: true,
+                payment_hash: "00".repeat(32),
+                at: now_ms / 1000 - 2 * 86_400,
+            })
+            .unwrap();
+        let now = now_ms / 1000;
+        let [day, week, month] = store
+            .channel_activity_windows([now - 86_400, now - 7 * 86_400, now - 30 * 86_400])
+            .unwrap();
+        let out: ShortChannelId = "103x2x0".parse().unwrap();
+        let into: ShortChannelId = "103x1x0".parse().unwrap();
+        assert_eq!(day[&out].fees_earned, Msat::new(100));
+        assert_eq!(week[&out].fees_earned, Msat::new(300));
+        assert_eq!(month[&out].fees_earned, Msat::new(700));
+        assert_eq!(month[&out].forwards_out, 3);
+        assert_eq!(month[&into].sourced_fees, Msat::new(700));
+        assert_eq!(month[&into].forwards_in, 3);
+        assert_eq!(month[&into].fees_earned, Msat::ZERO, "fees counted once");
+        assert_eq!(month[&out].last_forward_ms, Some(now_ms - DAY_MS / 2));
+        assert_eq!(
+            day[&out].rebalance_fees,
+            Msat::ZERO,
+            "rebalanced 2 days ago"
+        );
+        assert_eq!(week[&out].rebalance_fees, Msat::new(30));
+        assert_eq!(week[&out].rebalanced_in, Msat::new(50_000_000));
+        assert_eq!(
+            store.channel_activity_since(now - 7 * 86_400).unwrap(),
+            week
+        );
+    }
+}
