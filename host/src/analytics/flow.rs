@@ -110,6 +110,9 @@ impl ChannelFlow {
 #[derive(Debug, Default)]
 pub struct FlowTracker {
     channels: HashMap<ShortChannelId, ChannelFlow>,
+    /// The latest profitability analysis (refreshed by the cycle from the ledgers); it lives
+    /// here because the tracker is the analytics state every cycle already carries.
+    pub profit: super::profit_cache::ProfitCache,
 }
 
 impl FlowTracker {

@@ -4,6 +4,7 @@
 pub mod capacity;
 mod flow;
 pub mod mempool;
+pub mod profit_cache;
 pub mod profitability;
 
 pub use flow::FlowTracker;

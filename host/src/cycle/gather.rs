@@ -2,11 +2,11 @@
 
 use super::CycleError;
 use crate::{
-    analytics::FlowTracker,
-    model::{
-        ChannelView, FeerateSample, PeerView, PendingHtlc, PricingMode, ProfitabilityClass,
-        Snapshot,
+    analytics::{
+        FlowTracker,
+        profitability::{WINDOW_DAYS, profitability},
     },
+    model::{ChannelView, FeerateSample, PeerView, PendingHtlc, PricingMode, Snapshot},
     node::NodeChannel,
     store::{FeeRecord, Store},
 };
@@ -16,6 +16,7 @@ use std::collections::HashMap;
 pub const FEERATE_HISTORY_SECS: u64 = 24 * 3600;
 /// Seconds per block, for a channel's age from its funding height.
 const BLOCK_SECS: u64 = 600;
+const DAY_SECS: u64 = 86_400;
 
 /// The snapshot plus what the guards need per channel (index-aligned with `snapshot.channels`).
 pub(crate) struct Gathered {
@@ -38,6 +39,13 @@ pub(super) fn gather(
     flows: &mut FlowTracker,
     feerates: Vec<FeerateSample>,
 ) -> Result<Gathered, CycleError> {
+    if flows.profit.is_due(now) {
+        let windows = WINDOW_DAYS.map(|days| now.saturating_sub(days * DAY_SECS));
+        let activity = store.channel_activity_windows(windows)?;
+        flows
+            .profit
+            .replace(now, &profitability(channels, blockheight, &activity));
+    }
     let mut records = store.fee_records()?;
     let mut peers: Vec<PeerView> = Vec::new();
     let mut peer_index: HashMap<&str, u32> = HashMap::new();
@@ -59,6 +67,7 @@ pub(super) fn gather(
             (peers.len() - 1) as u32
         });
         let index = views.len() as u32;
+        let (class, profit) = flows.profit.get(id);
         htlcs.extend(channel.htlcs.iter().map(|h| PendingHtlc {
             channel: index,
             amount: h.amount,
@@ -83,8 +92,8 @@ pub(super) fn gather(
             last_broadcast_ppm: Some(record.fee_ppm),
             last_broadcast_secs: record.broadcast_at,
             probe_active: false,
-            class: ProfitabilityClass::Unknown,
-            profit: None,
+            class,
+            profit,
             flow: flows.stats(id, now),
         });
         peer_ids.push(channel.peer_id.clone());
@@ -140,4 +149,64 @@ fn price_truth(
     };
     store.put_fee_record(&fixed)?;
     Ok(fixed)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{
+        cycle::ingest_forwards,
+        model::ProfitabilityClass,
+        node::Node,
+        sim::{Scenario, SimNetwork},
+    };
+
+    #[test]
+    fn policies_see_the_hosts_profitability_analysis() {
+        let scenario = Scenario::builtin("default").unwrap();
+        let mut node = SimNetwork::new(&scenario, None);
+        node.advance_to(scenario.start + 2 * DAY_SECS);
+        let mut store = Store::open_in_memory().unwrap();
+        let mut flows = FlowTracker::default();
+        ingest_forwards(&node, &mut store, &mut flows).unwrap();
+        let now = node.now_secs();
+        let channels = node.channels().unwrap();
+        let blockheight = node.info().unwrap().blockheight;
+        let gathered = gather(
+            &channels,
+            blockheight,
+            now,
+            &mut store,
+            &mut flows,
+            Vec::new(),
+        )
+        .unwrap();
+        let views = &gathered.snapshot.channels;
+        assert!(views.iter().all(|c| c.profit.is_some()), "analysed at once");
+        let earning: Vec<_> = views
+            .iter()
+            .filter(|c| c.flow.fees_earned_7d.msat() > 0)
+            .collect();
+        assert!(!earning.is_empty());
+        for channel in earning {
+            assert!(
+                matches!(
+                    channel.class,
+                    ProfitabilityClass::Profitable | ProfitabilityClass::BreakEven
+                ),
+                "{channel:?}"
+            );
+            assert!(channel.profit.unwrap().roi_bp >= 0, "{channel:?}");
+        }
+        assert!(
+            views
+                .iter()
+                .any(|c| c.class == ProfitabilityClass::StagnantCandidate),
+            "the default scenario's dead channels are stagnant"
+        );
+        assert!(
+            !flows.profit.is_due(now + 3600),
+            "not re-analysed every cycle"
+        );
+    }
 }
