@@ -2,7 +2,7 @@
 //! that keeps one cycle at a time. Cycles run on blocking worker threads (`spawn_blocking`),
 //! never on the event loop that serves lightningd.
 
-use super::summary::RebalanceSummary;
+use super::summary::{CycleSummary, RebalanceSummary};
 use crate::{
     analytics::{FlowTracker, mempool},
     config::{ConfigError, ConfigManager, ConfigSnapshot},
@@ -45,22 +45,6 @@ pub struct Setup {
     pub fee_policy: String,
     pub ingest_interval: Duration,
     pub config_base: BTreeMap<String, Value>,
-}
-
-/// What the last fee cycle did, for `revenue-status`.
-#[derive(Clone, Debug, serde::Serialize)]
-pub struct CycleSummary {
-    pub cycle_id: u64,
-    pub started_at: u64,
-    pub duration_us: u64,
-    pub policy: String,
-    pub dry_run: bool,
-    pub applied: u32,
-    pub clamped: u32,
-    pub suppressed: u32,
-    pub unchanged: u32,
-    pub failed: u32,
-    pub policy_error: Option<String>,
 }
 
 pub struct Inner {
@@ -270,63 +254,71 @@ impl Revops {
         ingest_forwards(&node, &mut store, &mut flows)
     }
 
+    /// Ingestion, then `work` on the cycle's dependencies with this cycle's configuration
+    /// snapshot and seed (blocking: call from a worker thread).
+    fn with_cycle_deps<T>(
+        &self,
+        runtime: &tokio::runtime::Handle,
+        work: impl FnOnce(&mut CycleDeps<'_>, &ConfigSnapshot, u64) -> Result<T, CycleError>,
+    ) -> Result<T, CycleError> {
+        let mut node = self.connect(runtime)?;
+        let config = self.config.snapshot();
+        let seed = lock(&self.seeds).next_u64();
+        let mut store = lock(&self.store);
+        let mut flows = lock(&self.flows);
+        ingest_forwards(&node, &mut store, &mut flows)?;
+        let mut deps = CycleDeps {
+            node: &mut node,
+            store: &mut store,
+            registry: &self.registry,
+            flows: &mut flows,
+        };
+        work(&mut deps, &config, seed)
+    }
+
     /// Ingestion, then a fee cycle (blocking: call from a worker thread).
     pub fn fee_cycle_blocking(
         &self,
         runtime: &tokio::runtime::Handle,
         dry_run: bool,
     ) -> Result<FeeCycleReport, CycleError> {
-        let mut node = self.connect(runtime)?;
-        let config = self.config.snapshot();
-        let seed = lock(&self.seeds).next_u64();
-        let mut store = lock(&self.store);
-        let mut flows = lock(&self.flows);
-        ingest_forwards(&node, &mut store, &mut flows)?;
-        let mut deps = CycleDeps {
-            node: &mut node,
-            store: &mut store,
-            registry: &self.registry,
-            flows: &mut flows,
-        };
-        let report = run_fee_cycle(&mut deps, &config, DEFAULT_SLOT, seed, dry_run)?;
-        *lock(&self.last_fee_cycle) = Some(CycleSummary {
-            cycle_id: report.cycle_id,
-            started_at: report.started_at,
-            duration_us: report.duration_us,
-            policy: report.policy.clone(),
-            dry_run: report.dry_run,
-            applied: report.counts.applied,
-            clamped: report.counts.clamped,
-            suppressed: report.counts.suppressed,
-            unchanged: report.counts.unchanged,
-            failed: report.counts.failed,
-            policy_error: report.policy_error.clone(),
-        });
+        let report = self.with_cycle_deps(runtime, |deps, config, seed| {
+            run_fee_cycle(deps, config, DEFAULT_SLOT, seed, dry_run)
+        })?;
+        *lock(&self.last_fee_cycle) = Some(CycleSummary::from(&report));
         Ok(report)
     }
 
-    /// A rebalance cycle (blocking: call from a worker thread).
+    /// Ingestion, reconciliation of pending rebalances, then a rebalance cycle (blocking).
     pub fn rebalance_cycle_blocking(
         &self,
         runtime: &tokio::runtime::Handle,
         dry_run: bool,
     ) -> Result<RebalanceCycleReport, CycleError> {
-        let mut node = self.connect(runtime)?;
-        let config = self.config.snapshot();
-        let seed = lock(&self.seeds).next_u64();
-        let mut store = lock(&self.store);
-        let mut flows = lock(&self.flows);
-        ingest_forwards(&node, &mut store, &mut flows)?;
-        let mut deps = CycleDeps {
-            node: &mut node,
-            store: &mut store,
-            registry: &self.registry,
-            flows: &mut flows,
-        };
-        crate::rebalance::reconcile(deps.node, deps.store)?;
-        let report = run_rebalance_cycle(&mut deps, &config, DEFAULT_SLOT, seed, dry_run)?;
+        let report = self.with_cycle_deps(runtime, |deps, config, seed| {
+            crate::rebalance::reconcile(deps.node, deps.store)?;
+            run_rebalance_cycle(deps, config, DEFAULT_SLOT, seed, dry_run)
+        })?;
         *lock(&self.last_rebalance_cycle) = Some(RebalanceSummary::from(&report));
         Ok(report)
+    }
+
+    /// Runs `work` on a worker thread, after any cycle in progress.
+    async fn on_worker<T: Send + 'static>(
+        &self,
+        what: &'static str,
+        work: impl FnOnce(&Revops, &tokio::runtime::Handle) -> Result<T, CycleError> + Send + 'static,
+    ) -> Result<T, CycleError> {
+        let _one_at_a_time = self.cycle_lock.lock().await;
+        let state = self.clone();
+        let runtime = tokio::runtime::Handle::current();
+        tokio::task::spawn_blocking(move || work(&state, &runtime))
+            .await
+            .unwrap_or_else(|e| {
+                Err(CycleError::Node(crate::node::NodeError::Transport(
+                    format!("{what} worker failed: {e}"),
+                )))
+            })
     }
 
     /// Runs a rebalance cycle now on a worker thread, after any cycle in progress.
@@ -334,46 +326,26 @@ impl Revops {
         &self,
         dry_run: bool,
     ) -> Result<RebalanceCycleReport, CycleError> {
-        let _one_at_a_time = self.cycle_lock.lock().await;
-        let state = self.clone();
-        let runtime = tokio::runtime::Handle::current();
-        tokio::task::spawn_blocking(move || state.rebalance_cycle_blocking(&runtime, dry_run))
-            .await
-            .unwrap_or_else(|e| {
-                Err(CycleError::Node(crate::node::NodeError::Transport(
-                    format!("cycle worker failed: {e}"),
-                )))
-            })
+        self.on_worker("cycle", move |state, runtime| {
+            state.rebalance_cycle_blocking(runtime, dry_run)
+        })
+        .await
     }
 
     /// Runs a fee cycle now on a worker thread, after any cycle in progress.
     pub async fn run_fee_cycle(&self, dry_run: bool) -> Result<FeeCycleReport, CycleError> {
-        let _one_at_a_time = self.cycle_lock.lock().await;
-        let state = self.clone();
-        let runtime = tokio::runtime::Handle::current();
-        let result =
-            tokio::task::spawn_blocking(move || state.fee_cycle_blocking(&runtime, dry_run))
-                .await
-                .unwrap_or_else(|e| {
-                    Err(CycleError::Node(crate::node::NodeError::Transport(
-                        format!("cycle worker failed: {e}"),
-                    )))
-                });
+        let result = self
+            .on_worker("cycle", move |state, runtime| {
+                state.fee_cycle_blocking(runtime, dry_run)
+            })
+            .await;
         *lock(&self.last_cycle_error) = result.as_ref().err().map(ToString::to_string);
         result
     }
 
     pub async fn ingest(&self) -> Result<usize, CycleError> {
-        let _one_at_a_time = self.cycle_lock.lock().await;
-        let state = self.clone();
-        let runtime = tokio::runtime::Handle::current();
-        tokio::task::spawn_blocking(move || state.ingest_blocking(&runtime))
+        self.on_worker("ingest", |state, runtime| state.ingest_blocking(runtime))
             .await
-            .unwrap_or_else(|e| {
-                Err(CycleError::Node(crate::node::NodeError::Transport(
-                    format!("ingest worker failed: {e}"),
-                )))
-            })
     }
 
     /// Reads the feerate now; on the rising edge of a ≥ 4× shock, wakes the fee cycle at once.
