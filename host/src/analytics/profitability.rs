@@ -89,9 +89,7 @@ pub fn profitability(
 
 fn figures(days: u64, capacity: Msat, a: &ChannelActivity) -> WindowFigures {
     let net = i128::from(a.fees_earned.msat()) - i128::from(a.rebalance_fees.msat());
-    let capacity = i128::from(capacity.msat().max(1));
-    let roi = net * 10_000 * 365 / (capacity * i128::from(days.max(1)));
-    let turnover = u128::from(a.out_volume.msat()) * 100 / capacity as u128;
+    let turnover = u128::from(a.out_volume.msat()) * 100 / u128::from(capacity.msat().max(1));
     WindowFigures {
         days,
         forwards_out: a.forwards_out,
@@ -102,9 +100,15 @@ fn figures(days: u64, capacity: Msat, a: &ChannelActivity) -> WindowFigures {
         sourced_fees_msat: a.sourced_fees.msat(),
         rebalance_costs_msat: a.rebalance_fees.msat(),
         net_msat: clamp_i64(net),
-        roi_annual_bp: clamp_i64(roi),
+        roi_annual_bp: annualised_bp(net, capacity, days),
         turnover_pct: u64::try_from(turnover).unwrap_or(u64::MAX),
     }
+}
+
+/// `net` earned over `days` on `capacity`, as a yearly return in basis points.
+pub fn annualised_bp(net_msat: i128, capacity: Msat, days: u64) -> i64 {
+    let capacity = i128::from(capacity.msat().max(1));
+    clamp_i64(net_msat * 10_000 * 365 / (capacity * i128::from(days.max(1))))
 }
 
 fn clamp_i64(value: i128) -> i64 {

@@ -121,8 +121,6 @@ pub fn run_fee_cycle(
     let started = Instant::now();
     let dry_run = force_dry_run || config.dry_run;
     let now = deps.node.now_secs();
-    let info = deps.node.info()?;
-    let channels = deps.node.channels()?;
     let opening = deps.node.opening_feerate_perkb()?;
     deps.store.record_feerate(FeerateSample {
         at_secs: now,
@@ -130,17 +128,7 @@ pub fn run_fee_cycle(
     })?;
     deps.store
         .prune_feerates(now.saturating_sub(2 * super::FEERATE_HISTORY_SECS))?;
-    let feerates = deps
-        .store
-        .feerates_since(now.saturating_sub(super::FEERATE_HISTORY_SECS))?;
-    let gathered = gather::gather(
-        &channels,
-        info.blockheight,
-        now,
-        deps.store,
-        deps.flows,
-        feerates,
-    )?;
+    let gathered = gather::gather_from_node(deps, now)?;
 
     let previous = deps.store.last_successful_cycle(PolicyKind::Fee.as_str())?;
     let ctx = CallContext {

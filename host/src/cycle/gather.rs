@@ -26,6 +26,26 @@ pub(crate) struct Gathered {
     pub repaired: usize,
 }
 
+/// Reads the node's channels and the stored feerate history at `now`, and gathers.
+pub(super) fn gather_from_node(
+    deps: &mut super::CycleDeps<'_>,
+    now: u64,
+) -> Result<Gathered, CycleError> {
+    let info = deps.node.info()?;
+    let channels = deps.node.channels()?;
+    let feerates = deps
+        .store
+        .feerates_since(now.saturating_sub(FEERATE_HISTORY_SECS))?;
+    gather(
+        &channels,
+        info.blockheight,
+        now,
+        deps.store,
+        deps.flows,
+        feerates,
+    )
+}
+
 /// Builds the snapshot of managed channels (normal state, with a short channel id).
 ///
 /// Price truth: the record of the last broadcast fee must match what `listpeerchannels`

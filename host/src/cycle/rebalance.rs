@@ -60,19 +60,7 @@ pub fn run_rebalance_cycle(
     let started = Instant::now();
     let dry_run = force_dry_run || config.dry_run;
     let now = deps.node.now_secs();
-    let info = deps.node.info()?;
-    let channels = deps.node.channels()?;
-    let feerates = deps
-        .store
-        .feerates_since(now.saturating_sub(super::FEERATE_HISTORY_SECS))?;
-    let gathered = gather::gather(
-        &channels,
-        info.blockheight,
-        now,
-        deps.store,
-        deps.flows,
-        feerates,
-    )?;
+    let gathered = gather::gather_from_node(deps, now)?;
     let snapshot = &gathered.snapshot;
     let limits = &config.rebalance;
     let revenue_24h = Msat::checked_sum(snapshot.channels.iter().map(|c| c.flow.fees_earned_1d))

@@ -8,7 +8,7 @@ use super::{
     to_value,
 };
 use crate::{
-    analytics::profitability::ChannelProfitability,
+    analytics::profitability::{ChannelProfitability, annualised_bp},
     model::ProfitabilityClass,
     money::Msat,
     plugin::{errors::internal, params::Params},
@@ -40,8 +40,7 @@ pub async fn dashboard(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Val
             .map(|t| {
                 let margin_pct = (t.fees_earned_msat > 0)
                     .then(|| i128::from(t.net_msat) * 100 / i128::from(t.fees_earned_msat));
-                let return_bp = i128::from(t.net_msat) * 10_000 * 365
-                    / (i128::from(capacity.msat().max(1)) * i128::from(t.days));
+                let return_bp = annualised_bp(i128::from(t.net_msat), capacity, t.days);
                 json!({
                     "days": t.days,
                     "forwards": t.forwards,
@@ -49,7 +48,7 @@ pub async fn dashboard(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Val
                     "rebalance_costs_msat": t.rebalance_costs_msat,
                     "net_profit_msat": t.net_msat,
                     "operating_margin_pct": margin_pct.map(|m| m as i64),
-                    "annualised_return_on_capacity_bp": return_bp as i64,
+                    "annualised_return_on_capacity_bp": return_bp,
                 })
             })
             .collect();
