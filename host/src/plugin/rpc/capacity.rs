@@ -1,6 +1,6 @@
 //! `revenue-capacity-report`: keep / defibrillate / close / splice-out / grow per channel.
 
-use super::{super::state::Revops, blocking, profitability::read_view};
+use super::{super::state::Revops, blocking, profitability::read_view, serde_name};
 use crate::analytics::capacity::{MIN_DIAGNOSTIC_ATTEMPTS, advise};
 use crate::plugin::params::Params;
 use cln_plugin::Plugin;
@@ -21,11 +21,9 @@ pub async fn capacity_report(plugin: Plugin<Revops>, raw: Value) -> anyhow::Resu
                 // This version makes no diagnostic rebalances yet (no defibrillator), so by
                 // the pruner rule nothing is ever recommended for closing or splicing out.
                 let advice = advise(channel, 0);
-                let name = serde_json::to_value(advice.recommendation)
-                    .ok()
-                    .and_then(|v| v.as_str().map(str::to_owned))
-                    .unwrap_or_default();
-                *counts.entry(name).or_insert(0) += 1;
+                *counts
+                    .entry(serde_name(&advice.recommendation))
+                    .or_insert(0) += 1;
                 json!({
                     "channel": channel.channel,
                     "peer_id": channel.peer_id,

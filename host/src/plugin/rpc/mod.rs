@@ -134,6 +134,14 @@ async fn blocking<T: Send + 'static>(
         .map_err(|e| internal(format!("worker thread failed: {e}")))?
 }
 
+/// The name a unit enum serializes to (e.g. a class or a recommendation), for counting.
+fn serde_name<T: serde::Serialize>(value: &T) -> String {
+    serde_json::to_value(value)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_owned))
+        .unwrap_or_default()
+}
+
 fn to_value<T: serde::Serialize>(value: &T) -> anyhow::Result<Value> {
     serde_json::to_value(value).map_err(internal)
 }

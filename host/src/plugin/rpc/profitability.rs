@@ -1,6 +1,6 @@
 //! `revenue-profitability [channel]`: which channels make money, over 1, 7 and 30 days.
 
-use super::{super::state::Revops, blocking, to_value};
+use super::{super::state::Revops, blocking, serde_name, to_value};
 use crate::{
     analytics::profitability::{ChannelProfitability, WINDOW_DAYS, WindowFigures, profitability},
     node::{Funds, Node},
@@ -113,14 +113,7 @@ pub(super) fn totals(channels: &[ChannelProfitability]) -> Vec<WindowTotals> {
 pub(super) fn class_counts(channels: &[ChannelProfitability]) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
     for c in channels {
-        *counts.entry(class_name(c)).or_insert(0) += 1;
+        *counts.entry(serde_name(&c.class)).or_insert(0) += 1;
     }
     counts
-}
-
-fn class_name(channel: &ChannelProfitability) -> String {
-    serde_json::to_value(channel.class)
-        .ok()
-        .and_then(|v| v.as_str().map(str::to_owned))
-        .unwrap_or_default()
 }
