@@ -1,6 +1,6 @@
-//! `revenue-fee-history` and `revenue-run`.
+//! `revenue-fee-history` and `revenue-run` (which hands rebalance cycles to `rebalance`).
 
-use super::{super::state::Revops, blocking, to_value};
+use super::{super::state::Revops, blocking, rebalance::run_rebalance, to_value};
 use crate::{
     guards::fee::FeeVerdict,
     model::PolicyKind,
@@ -13,7 +13,7 @@ use crate::{
 use cln_plugin::Plugin;
 use serde_json::{Value, json};
 
-const DEFAULT_HISTORY: u32 = 100;
+pub(super) const DEFAULT_HISTORY: u32 = 100;
 
 pub async fn history(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
     let params = Params::parse("revenue-fee-history", raw, &["channel", "limit"])?;
@@ -82,55 +82,4 @@ pub async fn run(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
         "duration_us": report.duration_us,
         "outcomes": to_value(&changes)?,
     }))
-}
-
-/// `revenue-rebalance-run [dry_run]`: the name for `revenue-run rebalance`.
-pub async fn rebalance_run(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
-    let params = Params::parse("revenue-rebalance-run", raw, &["dry_run"])?;
-    let dry_run = params.flag("dry_run")?;
-    let state = plugin.state();
-    if state.is_shutting_down() {
-        return Err(rpc_error(SHUTTING_DOWN, "revops is shutting down"));
-    }
-    run_rebalance(state, dry_run).await
-}
-
-async fn run_rebalance(state: &Revops, dry_run: bool) -> anyhow::Result<Value> {
-    if state
-        .registry
-        .active(PolicyKind::Rebalance, crate::plugin::state::DEFAULT_SLOT)
-        .is_err()
-    {
-        return Err(rpc_error(
-            crate::plugin::errors::NOT_FOUND,
-            "no rebalance policy is loaded: revenue-policy-load rebalance default PATH",
-        ));
-    }
-    let report = state
-        .run_rebalance_cycle(dry_run)
-        .await
-        .map_err(|e| rpc_error(CYCLE_FAILED, e))?;
-    to_value(&report)
-}
-
-pub async fn rebalance_history(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
-    let params = Params::parse("revenue-rebalance-history", raw, &["limit"])?;
-    let limit = params.optional_u32("limit")?.unwrap_or(DEFAULT_HISTORY);
-    let state = plugin.state().clone();
-    blocking(move || {
-        let store = state.store();
-        let history = store.rebalance_history(limit).map_err(internal)?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
-        let (fees_24h, done_24h) = store
-            .rebalance_costs_since(now.saturating_sub(86_400))
-            .map_err(internal)?;
-        Ok(json!({
-            "rebalances": to_value(&history)?,
-            "fees_paid_24h_msat": fees_24h,
-            "completed_24h": done_24h,
-        }))
-    })
-    .await
 }

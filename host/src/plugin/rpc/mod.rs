@@ -7,6 +7,7 @@ mod dashboard;
 mod fees;
 mod policy;
 mod profitability;
+mod rebalance;
 mod status;
 
 use super::{errors::internal, state::Revops};
@@ -111,8 +112,10 @@ where
             "revenue-config" => RpcMethodBuilder::new(name, config::config),
             "revenue-fee-history" => RpcMethodBuilder::new(name, fees::history),
             "revenue-run" => RpcMethodBuilder::new(name, fees::run),
-            "revenue-rebalance-history" => RpcMethodBuilder::new(name, fees::rebalance_history),
-            "revenue-rebalance-run" => RpcMethodBuilder::new(name, fees::rebalance_run),
+            "revenue-rebalance-history" => {
+                RpcMethodBuilder::new(name, rebalance::rebalance_history)
+            }
+            "revenue-rebalance-run" => RpcMethodBuilder::new(name, rebalance::rebalance_run),
             "revenue-dashboard" => RpcMethodBuilder::new(name, dashboard::dashboard),
             "revenue-capacity-report" => RpcMethodBuilder::new(name, capacity::capacity_report),
             "revenue-profitability" => {
