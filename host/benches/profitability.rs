@@ -46,7 +46,8 @@ fn main() {
         let activity = store
             .channel_activity_windows(WINDOW_DAYS.map(|days| now - days * 86_400))
             .unwrap();
-        rows = profitability(&channels, blockheight, &activity).len();
+        let defib = store.defibrillator_facts(now).unwrap();
+        rows = profitability(&channels, blockheight, &activity, &defib).len();
         durations.push(start.elapsed());
     }
     durations.sort();

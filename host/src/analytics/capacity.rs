@@ -9,7 +9,7 @@ use crate::model::ProfitabilityClass;
 use serde::Serialize;
 
 /// Diagnostic attempts a channel needs in 14 days before it may be called a lost cause.
-pub const MIN_DIAGNOSTIC_ATTEMPTS: u32 = 2;
+pub use super::defibrillator::DIAGNOSTIC_ATTEMPTS as MIN_DIAGNOSTIC_ATTEMPTS;
 /// A profitable channel whose outgoing volume over 30 days reached this share of its capacity
 /// is turning its liquidity over fast enough to deserve more.
 const GROW_TURNOVER_PCT: u64 = 100;
@@ -110,6 +110,8 @@ mod tests {
             last_forward_at: None,
             class,
             class_reason: "because".into(),
+            diagnostic_attempts_14d: 0,
+            probe_until: None,
             windows: vec![
                 WindowFigures::default(),
                 WindowFigures::default(),

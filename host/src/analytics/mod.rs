@@ -2,6 +2,7 @@
 //! `listforwards` per cycle.
 
 pub mod capacity;
+pub mod defibrillator;
 mod flow;
 pub mod mempool;
 pub mod profit_cache;

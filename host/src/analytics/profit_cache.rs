@@ -25,6 +25,12 @@ impl ProfitCache {
             .is_none_or(|at| now_secs.saturating_sub(at) >= ANALYSIS_EVERY_SECS)
     }
 
+    /// Asks for a fresh analysis at the next look (a probe ended, a diagnostic was made: the
+    /// classes they feed must not wait a day).
+    pub fn invalidate(&mut self) {
+        self.analysed_at = None;
+    }
+
     /// Keeps `report`: return = the 30-day annualised net, marginal = the 7-day one.
     pub fn replace(&mut self, now_secs: u64, report: &[ChannelProfitability]) {
         self.analysed_at = Some(now_secs);
@@ -74,6 +80,8 @@ mod tests {
             last_forward_at: None,
             class,
             class_reason: String::new(),
+            diagnostic_attempts_14d: 0,
+            probe_until: None,
             windows: vec![window(1, 0), window(7, week_bp), window(30, month_bp)],
         }
     }

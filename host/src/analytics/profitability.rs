@@ -2,12 +2,13 @@
 //! the outgoing channel), rebalance costs, net, annualised return on capacity — and a class.
 //! Pure: the ledgers' totals and the channel list in, the report out.
 
+use super::defibrillator::{DiagnosticHistory, Probe, zombie_reason};
 use crate::{
     model::ProfitabilityClass, money::Msat, node::NodeChannel, scid::ShortChannelId,
     store::ChannelActivity,
 };
 use serde::Serialize;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 pub const WINDOW_DAYS: [u64; 3] = [1, 7, 30];
 const BLOCKS_PER_DAY: u32 = 144;
@@ -15,6 +16,19 @@ const BLOCKS_PER_DAY: u32 = 144;
 const STAGNANT_AGE_DAYS: u32 = 7;
 /// Annualised net return on capacity at or above this counts as profitable, basis points.
 const PROFITABLE_ROI_BP: i64 = 10;
+const DAY_SECS: u64 = 86_400;
+
+/// What the defibrillator knows at `now`, for the classes (see `Store::defibrillator_facts`).
+#[derive(Clone, Debug, Default)]
+pub struct DefibrillatorFacts {
+    pub now: u64,
+    /// Since when the forward ledger is complete: a week without forwards means something only
+    /// once revops has watched for a week.
+    pub observed_since: Option<u64>,
+    /// Diagnostic attempts in the last 14 days.
+    pub histories: HashMap<ShortChannelId, DiagnosticHistory>,
+    pub probes: HashMap<ShortChannelId, Probe>,
+}
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct WindowFigures {
@@ -44,6 +58,9 @@ pub struct ChannelProfitability {
     pub last_forward_at: Option<u64>,
     pub class: ProfitabilityClass,
     pub class_reason: String,
+    pub diagnostic_attempts_14d: u32,
+    /// When the channel's zero-fee probe ends, while one is open.
+    pub probe_until: Option<u64>,
     /// One entry per `WINDOW_DAYS`, shortest first.
     pub windows: Vec<WindowFigures>,
 }
@@ -54,7 +71,11 @@ pub fn profitability(
     channels: &[NodeChannel],
     blockheight: u32,
     activity: &[BTreeMap<ShortChannelId, ChannelActivity>; 3],
+    defib: &DefibrillatorFacts,
 ) -> Vec<ChannelProfitability> {
+    let watched_days = defib
+        .observed_since
+        .map(|since| defib.now.saturating_sub(since) / DAY_SECS);
     channels
         .iter()
         .filter_map(|c| c.short_channel_id.map(|scid| (scid, c)))
@@ -68,19 +89,25 @@ pub fn profitability(
             let age_days = c
                 .funding_height
                 .map(|h| blockheight.saturating_sub(h) / BLOCKS_PER_DAY);
-            let (class, class_reason) = classify(age_days, &windows[1], &windows[2]);
+            let last_forward_at = activity[2]
+                .get(&scid)
+                .and_then(|a| a.last_forward_ms)
+                .map(|ms| ms / 1000);
+            let history = defib.histories.get(&scid).cloned().unwrap_or_default();
+            let zombie = zombie_reason(&history, last_forward_at, defib.now);
+            let (class, class_reason) =
+                classify(age_days, watched_days, &windows[1], &windows[2], zombie);
             ChannelProfitability {
                 channel: scid,
                 peer_id: c.peer_id.clone(),
                 capacity_msat: c.total.msat(),
                 local_msat: c.to_us.msat(),
                 age_days,
-                last_forward_at: activity[2]
-                    .get(&scid)
-                    .and_then(|a| a.last_forward_ms)
-                    .map(|ms| ms / 1000),
+                last_forward_at,
                 class,
                 class_reason,
+                diagnostic_attempts_14d: history.attempts,
+                probe_until: defib.probes.get(&scid).map(|p| p.until),
                 windows,
             }
         })
@@ -115,15 +142,21 @@ fn clamp_i64(value: i128) -> i64 {
     i64::try_from(value).unwrap_or(if value < 0 { i64::MIN } else { i64::MAX })
 }
 
-/// The class from the week and the month. Zombies need the defibrillator's attempts, which
-/// this version does not make, so no channel is called one yet.
+/// The class from the defibrillator's verdict, the week and the month. `watched_days`: how
+/// long the ledger has been complete (an idle week is only known after a week of watching).
 pub fn classify(
     age_days: Option<u32>,
+    watched_days: Option<u64>,
     week: &WindowFigures,
     month: &WindowFigures,
+    zombie: Option<String>,
 ) -> (ProfitabilityClass, String) {
+    if let Some(reason) = zombie {
+        return (ProfitabilityClass::Zombie, reason);
+    }
     let idle_week = week.forwards_out == 0 && week.forwards_in == 0;
-    if idle_week && age_days.is_some_and(|d| d >= STAGNANT_AGE_DAYS) {
+    let week_known = watched_days.is_some_and(|d| d >= u64::from(STAGNANT_AGE_DAYS));
+    if idle_week && week_known && age_days.is_some_and(|d| d >= STAGNANT_AGE_DAYS) {
         return (
             ProfitabilityClass::StagnantCandidate,
             format!("open {} days, no forward in 7 days", age_days.unwrap_or(0)),
@@ -182,6 +215,8 @@ mod tests {
         )
     }
 
+    const WATCHED: Option<u64> = Some(30);
+
     #[test]
     fn roi_is_annualised_per_capacity() {
         // 1,000 sat net in 30 days on 1 M sat: 0.1 % a month → 121 bp a year.
@@ -195,15 +230,15 @@ mod tests {
         let idle = window(7, 0, 0, 0);
         let month = window(30, 500_000, 0, 3);
         assert_eq!(
-            classify(Some(30), &idle, &month).0,
+            classify(Some(30), WATCHED, &idle, &month, None).0,
             ProfitabilityClass::StagnantCandidate
         );
         assert_eq!(
-            classify(Some(6), &idle, &month).0,
+            classify(Some(6), WATCHED, &idle, &month, None).0,
             ProfitabilityClass::Profitable
         );
         assert_eq!(
-            classify(None, &idle, &month).0,
+            classify(None, WATCHED, &idle, &month, None).0,
             ProfitabilityClass::Profitable
         );
     }
@@ -212,11 +247,11 @@ mod tests {
     fn losses_split_into_bleeders_and_underwater() {
         let month = window(30, 1_000, 5_000, 4);
         assert_eq!(
-            classify(Some(60), &window(7, 100, 900, 1), &month).0,
+            classify(Some(60), WATCHED, &window(7, 100, 900, 1), &month, None).0,
             ProfitabilityClass::Bleeder
         );
         assert_eq!(
-            classify(Some(60), &window(7, 900, 0, 1), &month).0,
+            classify(Some(60), WATCHED, &window(7, 900, 0, 1), &month, None).0,
             ProfitabilityClass::Underwater
         );
     }
@@ -225,12 +260,100 @@ mod tests {
     fn tiny_earnings_are_break_even_and_nothing_is_unknown() {
         let week = window(7, 10, 0, 1);
         assert_eq!(
-            classify(Some(60), &week, &window(30, 10, 0, 1)).0,
+            classify(Some(60), WATCHED, &week, &window(30, 10, 0, 1), None).0,
             ProfitabilityClass::BreakEven
         );
         assert_eq!(
-            classify(Some(3), &window(7, 0, 0, 0), &window(30, 0, 0, 0)).0,
+            classify(
+                Some(3),
+                WATCHED,
+                &window(7, 0, 0, 0),
+                &window(30, 0, 0, 0),
+                None
+            )
+            .0,
             ProfitabilityClass::Unknown
         );
+    }
+
+    #[test]
+    fn an_idle_week_means_nothing_before_a_week_of_watching() {
+        let idle = window(7, 0, 0, 0);
+        let month = window(30, 0, 0, 0);
+        assert_eq!(
+            classify(Some(200), Some(6), &idle, &month, None).0,
+            ProfitabilityClass::Unknown
+        );
+        assert_eq!(
+            classify(Some(200), None, &idle, &month, None).0,
+            ProfitabilityClass::Unknown
+        );
+        assert_eq!(
+            classify(Some(200), Some(7), &idle, &month, None).0,
+            ProfitabilityClass::StagnantCandidate
+        );
+    }
+
+    #[test]
+    fn the_defibrillators_verdict_comes_first() {
+        let busy = window(7, 900, 0, 3);
+        let (class, reason) = classify(
+            Some(200),
+            WATCHED,
+            &busy,
+            &window(30, 900, 0, 3),
+            Some("zombie: test".into()),
+        );
+        assert_eq!(
+            (class, reason.as_str()),
+            (ProfitabilityClass::Zombie, "zombie: test")
+        );
+    }
+
+    #[test]
+    fn the_report_carries_attempts_probes_and_zombies() {
+        use crate::{model::Opener, money::Ppm};
+        let scid: ShortChannelId = "100x1x0".parse().unwrap();
+        let channel = NodeChannel {
+            peer_id: "02aa".into(),
+            peer_connected: true,
+            state: "CHANNELD_NORMAL".into(),
+            short_channel_id: Some(scid),
+            opener: Opener::Local,
+            total: Msat::from_sat(1_000_000).unwrap(),
+            to_us: Msat::ZERO,
+            fee_base: Msat::ZERO,
+            fee_ppm: Ppm::new(100),
+            htlc_min: Msat::ZERO,
+            htlc_max: Msat::ZERO,
+            max_accepted_htlcs: 483,
+            htlcs: Vec::new(),
+            funding_height: Some(100),
+            remote_fee: None,
+        };
+        let now = 60 * DAY_SECS;
+        let defib = DefibrillatorFacts {
+            now,
+            observed_since: Some(0),
+            histories: HashMap::from([(
+                scid,
+                DiagnosticHistory {
+                    attempts: 2,
+                    ..DiagnosticHistory::default()
+                },
+            )]),
+            probes: HashMap::from([(
+                scid,
+                Probe {
+                    started_at: now - 10,
+                    until: now + 100,
+                },
+            )]),
+        };
+        let activity: [BTreeMap<ShortChannelId, ChannelActivity>; 3] = Default::default();
+        let report = profitability(&[channel], 100 + 144 * 60, &activity, &defib);
+        assert_eq!(report[0].class, ProfitabilityClass::Zombie);
+        assert_eq!(report[0].diagnostic_attempts_14d, 2);
+        assert_eq!(report[0].probe_until, Some(now + 100));
     }
 }

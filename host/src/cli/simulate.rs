@@ -304,6 +304,25 @@ fn print_rebalancing(report: &SimReport) {
         percent(report.rebalances_completed, report.rebalances_sent),
         percent(report.costs_msat, report.revenue_msat)
     );
+    let defib = &report.defibrillator;
+    let names = |labels: &[String]| {
+        if labels.is_empty() {
+            "none".to_owned()
+        } else {
+            labels.join(", ")
+        }
+    };
+    println!(
+        "{:<28} defibrillator: {} diagnostic rebalances ({} completed), {} zero-fee probes ({} routed); \
+         zombies at the end: {}; stagnant: {}",
+        "",
+        defib.diagnostics_sent,
+        defib.diagnostics_completed,
+        defib.probes,
+        defib.probes_routed,
+        names(&defib.zombies),
+        names(&defib.stagnant)
+    );
 }
 
 fn truncate(text: &str, width: usize) -> String {

@@ -150,6 +150,13 @@ pub const KEYS: &[KeySpec] = &[
         "No move from A to B within this long of a move from B to A.",
     ),
     int(
+        "rebalance.diagnostic-max-fee-sat",
+        0,
+        100_000,
+        100,
+        "Most one diagnostic rebalance into a stagnant channel may cost, sat (0 turns the defibrillator's rebalances off).",
+    ),
+    int(
         "rebalance.wait-secs",
         1,
         600,

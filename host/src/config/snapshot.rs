@@ -68,6 +68,7 @@ pub struct RebalanceConfig {
     pub backoff_secs: u64,
     pub ping_pong_secs: u64,
     pub wait_secs: u32,
+    pub diagnostic_max_fee: Msat,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -153,6 +154,8 @@ impl ConfigSnapshot {
             backoff_secs: plain["rebalance.backoff-secs"],
             ping_pong_secs: plain["rebalance.ping-pong-secs"],
             wait_secs: u32_of(plain["rebalance.wait-secs"]),
+            diagnostic_max_fee: Msat::from_sat(plain["rebalance.diagnostic-max-fee-sat"])
+                .expect("range-checked"),
         };
         Ok(Self {
             generation,

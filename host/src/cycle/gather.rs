@@ -4,10 +4,12 @@ use super::CycleError;
 use crate::{
     analytics::{
         FlowTracker,
+        defibrillator::probe_end,
         profitability::{WINDOW_DAYS, profitability},
     },
     model::{ChannelView, FeerateSample, PeerView, PendingHtlc, PricingMode, Snapshot},
     node::NodeChannel,
+    scid::ShortChannelId,
     store::{FeeRecord, Store},
 };
 use std::collections::HashMap;
@@ -59,12 +61,15 @@ pub(super) fn gather(
     flows: &mut FlowTracker,
     feerates: Vec<FeerateSample>,
 ) -> Result<Gathered, CycleError> {
+    let probing = settle_probes(store, flows, now)?;
     if flows.profit.is_due(now) {
         let windows = WINDOW_DAYS.map(|days| now.saturating_sub(days * DAY_SECS));
         let activity = store.channel_activity_windows(windows)?;
-        flows
-            .profit
-            .replace(now, &profitability(channels, blockheight, &activity));
+        let defib = store.defibrillator_facts(now)?;
+        flows.profit.replace(
+            now,
+            &profitability(channels, blockheight, &activity, &defib),
+        );
     }
     let mut records = store.fee_records()?;
     let mut peers: Vec<PeerView> = Vec::new();
@@ -111,7 +116,7 @@ pub(super) fn gather(
             active: channel.peer_connected,
             last_broadcast_ppm: Some(record.fee_ppm),
             last_broadcast_secs: record.broadcast_at,
-            probe_active: false,
+            probe_active: probing.contains(&id),
             class,
             profit,
             flow: flows.stats(id, now),
@@ -130,6 +135,30 @@ pub(super) fn gather(
         records: kept_records,
         repaired,
     })
+}
+
+/// Ends the probes whose channel routed or whose time is up; returns the channels still probing.
+fn settle_probes(
+    store: &mut Store,
+    flows: &mut FlowTracker,
+    now: u64,
+) -> Result<Vec<ShortChannelId>, CycleError> {
+    let mut probing = Vec::new();
+    for (channel, probe) in store.open_probes()? {
+        let last_forward_at = flows
+            .stats(channel, now)
+            .last_forward_age_secs
+            .map(|age| now.saturating_sub(age));
+        match probe_end(&probe, last_forward_at, now) {
+            Some(reason) => {
+                tracing::info!(%channel, reason, "zero-fee probe ended");
+                store.end_probe(channel, now, reason)?;
+                flows.profit.invalidate();
+            }
+            None => probing.push(channel),
+        }
+    }
+    Ok(probing)
 }
 
 fn price_truth(
@@ -185,9 +214,11 @@ mod tests {
     fn policies_see_the_hosts_profitability_analysis() {
         let scenario = Scenario::builtin("default").unwrap();
         let mut node = SimNetwork::new(&scenario, None);
-        node.advance_to(scenario.start + 2 * DAY_SECS);
         let mut store = Store::open_in_memory().unwrap();
         let mut flows = FlowTracker::default();
+        // Watched from the start: after 8 days an idle week means something.
+        ingest_forwards(&node, &mut store, &mut flows).unwrap();
+        node.advance_to(scenario.start + 8 * DAY_SECS);
         ingest_forwards(&node, &mut store, &mut flows).unwrap();
         let now = node.now_secs();
         let channels = node.channels().unwrap();

@@ -12,6 +12,7 @@ pub fn ingest_forwards(
     store: &mut Store,
     flows: &mut FlowTracker,
 ) -> Result<usize, CycleError> {
+    store.mark_observed(node.now_secs())?;
     let mut read = 0;
     loop {
         let start = store.forwards_cursor()?;

@@ -3,9 +3,13 @@
 
 use super::{CycleDeps, CycleError, gather};
 use crate::{
+    analytics::defibrillator::{DIAGNOSTIC_WINDOW_SECS, DiagnosticHistory, PROBE_SECS},
     config::ConfigSnapshot,
     guards::rebalance::{RebalanceFacts, RebalanceVerdict, SlotLoad, budget_cap, judge},
-    model::{CallContext, PolicyKind, RebalanceBudget, RebalanceProposal, Snapshot},
+    model::{
+        CallContext, PolicyKind, ProfitabilityClass, RebalanceBudget, RebalanceKind,
+        RebalanceProposal, Snapshot,
+    },
     money::Msat,
     rebalance::{RebalanceOrder, RebalanceOutcome, execute},
     store::CycleRecord,
@@ -73,6 +77,7 @@ pub fn run_rebalance_cycle(
         max_fee_ppm: limits.max_fee_ppm,
         max_concurrent: limits.max_concurrent,
         in_flight: 0,
+        diagnostic_max_fee: limits.diagnostic_max_fee,
     };
     let ctx = CallContext {
         now_secs: now,
@@ -149,6 +154,8 @@ fn decide_one(
     let (failures_in_a_row, last_failure) = deps
         .store
         .rebalance_failures(proposal.source, proposal.destination)?;
+    let diagnostic = proposal.kind == RebalanceKind::Diagnostic;
+    let destination_view = &snapshot.channels[destination];
     let facts = RebalanceFacts {
         source_load: load_of(snapshot, source),
         destination_load: load_of(snapshot, destination),
@@ -165,6 +172,16 @@ fn decide_one(
         last_reverse: deps
             .store
             .last_rebalance(Some(proposal.destination), Some(proposal.source))?,
+        destination_stagnant: destination_view.class == ProfitabilityClass::StagnantCandidate,
+        destination_probing: destination_view.probe_active,
+        destination_diagnostics: if diagnostic {
+            deps.store
+                .diagnostic_histories(now.saturating_sub(DIAGNOSTIC_WINDOW_SECS))?
+                .remove(&proposal.destination)
+                .unwrap_or_default()
+        } else {
+            DiagnosticHistory::default()
+        },
     };
     let verdict = judge(proposal, &facts, &config.rebalance, now);
     let RebalanceVerdict::Go { max_fee } = verdict else {
@@ -197,10 +214,20 @@ fn decide_one(
         amount: proposal.amount,
         max_fee,
         label: format!(
-            "revops-rebalance-{now}-{}-{}",
-            proposal.source, proposal.destination
+            "revops-{}-{now}-{}-{}",
+            proposal.kind.as_str(),
+            proposal.source,
+            proposal.destination
         ),
+        kind: proposal.kind,
     };
+    if diagnostic {
+        // The zero-fee probe covers the attempt and the 48 h after it (spec: defibrillator).
+        deps.store
+            .open_probe(proposal.destination, now, now.saturating_add(PROBE_SECS))?;
+        deps.flows.profit.invalidate();
+        tracing::info!(channel = %proposal.destination, "diagnostic rebalance and zero-fee probe");
+    }
     let outcome = execute(deps.node, deps.store, &order, config.rebalance.wait_secs);
     deps.store.release_rebalance_reservation(reservation)?;
     let outcome = outcome?;

@@ -2,7 +2,12 @@
 //! ceiling, the concurrency cap, cooldowns with exponential backoff, no ping-pong between two
 //! channels, and the scarcity-safe forecast on HTLC slots. Pure: facts in, a verdict out.
 
-use crate::{config::RebalanceConfig, model::RebalanceProposal, money::Msat};
+use crate::{
+    analytics::defibrillator::{DIAGNOSTIC_AMOUNT_SAT, DiagnosticHistory, diagnostic_refusal},
+    config::RebalanceConfig,
+    model::{RebalanceKind, RebalanceProposal},
+    money::Msat,
+};
 use serde::Serialize;
 
 /// 100,000 sat in msat: one slot's worth of value (spec: value-weighted utilisation).
@@ -35,6 +40,11 @@ pub struct RebalanceFacts {
     pub last_failure: Option<u64>,
     /// Last move in the opposite direction (destination → source).
     pub last_reverse: Option<u64>,
+    /// For diagnostic proposals: whether the destination is a stagnant candidate, is on a
+    /// zero-fee probe, and its diagnostic attempts in the last 14 days.
+    pub destination_stagnant: bool,
+    pub destination_probing: bool,
+    pub destination_diagnostics: DiagnosticHistory,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -59,6 +69,29 @@ fn refuse(reason: impl Into<String>) -> RebalanceVerdict {
 pub fn budget_cap(daily_budget: Msat, revenue_24h: Msat) -> Msat {
     let share = Msat::new(revenue_24h.msat() / 100 * REVENUE_SHARE_PCT);
     daily_budget.max(share)
+}
+
+/// Why a diagnostic proposal is out of bounds, if it is (spec: defibrillator).
+fn diagnostic_limits(
+    proposal: &RebalanceProposal,
+    facts: &RebalanceFacts,
+    limits: &RebalanceConfig,
+) -> Option<String> {
+    if limits.diagnostic_max_fee == Msat::ZERO {
+        return Some("diagnostic: turned off (rebalance.diagnostic-max-fee-sat is 0)".into());
+    }
+    let most = Msat::from_sat(DIAGNOSTIC_AMOUNT_SAT).expect("small");
+    if proposal.amount > most {
+        return Some(format!(
+            "diagnostic: {} is more than {most}",
+            proposal.amount
+        ));
+    }
+    diagnostic_refusal(
+        &facts.destination_diagnostics,
+        facts.destination_probing,
+        facts.destination_stagnant,
+    )
 }
 
 /// `min(1, Σ clamp(amount / 100k sat, 0.01, 10) / max_accepted_htlcs)`.
@@ -87,8 +120,18 @@ pub fn judge(
             facts.in_flight, limits.max_concurrent
         ));
     }
-    let ceiling = limits.max_fee_ppm.fee_on(proposal.amount);
-    let max_fee = proposal.max_fee.min(ceiling);
+    let max_fee = match proposal.kind {
+        RebalanceKind::Normal => proposal
+            .max_fee
+            .min(limits.max_fee_ppm.fee_on(proposal.amount)),
+        RebalanceKind::Diagnostic => {
+            if let Some(reason) = diagnostic_limits(proposal, facts, limits) {
+                return refuse(reason);
+            }
+            // A deliberate small loss: the diagnostic cap replaces the ppm ceiling.
+            proposal.max_fee.min(limits.diagnostic_max_fee)
+        }
+    };
     let cap = budget_cap(limits.daily_budget, facts.revenue_24h);
     let left = cap.saturating_sub(facts.spent_24h);
     if max_fee > left {
@@ -139,7 +182,7 @@ pub fn judge(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{model::RebalanceKind, scid::ShortChannelId};
+    use crate::scid::ShortChannelId;
 
     const NOW: u64 = 1_000_000;
 
@@ -272,5 +315,43 @@ mod tests {
         let mut dusty = facts();
         dusty.source_load.pending = vec![Msat::from_sat(1_000).unwrap(); 400];
         go(judge(&proposal(1_000_000, 1_000), &dusty, &limits(), NOW));
+    }
+
+    #[test]
+    fn diagnostics_pay_up_to_their_own_cap_into_stagnant_channels_only() {
+        let diagnostic = |sat, fee_sat| RebalanceProposal {
+            kind: RebalanceKind::Diagnostic,
+            ..proposal(sat, fee_sat)
+        };
+        let mut f = facts();
+        refused(
+            judge(&diagnostic(50_000, 100), &f, &limits(), NOW),
+            "not a stagnant candidate",
+        );
+        f.destination_stagnant = true;
+        // 100 sat on 50,000 sat is 2,000 ppm, above the 1,000 ppm ceiling: allowed here.
+        assert_eq!(
+            go(judge(&diagnostic(50_000, 500), &f, &limits(), NOW)),
+            Msat::from_sat(100).unwrap(),
+            "lowered to rebalance.diagnostic-max-fee-sat"
+        );
+        refused(
+            judge(&diagnostic(60_000, 100), &f, &limits(), NOW),
+            "more than",
+        );
+        f.destination_probing = true;
+        refused(judge(&diagnostic(50_000, 100), &f, &limits(), NOW), "probe");
+        f.destination_probing = false;
+        f.destination_diagnostics.attempts = 2;
+        refused(
+            judge(&diagnostic(50_000, 100), &f, &limits(), NOW),
+            "2 attempts",
+        );
+        f.destination_diagnostics.attempts = 0;
+        let off = RebalanceConfig {
+            diagnostic_max_fee: Msat::ZERO,
+            ..limits()
+        };
+        refused(judge(&diagnostic(50_000, 100), &f, &off, NOW), "turned off");
     }
 }

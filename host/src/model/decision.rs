@@ -4,7 +4,7 @@ use crate::{
     money::{Msat, Ppm},
     scid::ShortChannelId,
 };
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 /// Which precedence rule produced a fee (spec: fee cycle).
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
@@ -64,11 +64,22 @@ pub struct FeeDecision {
     pub state: StateUpdate,
 }
 
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum RebalanceKind {
+    #[default]
     Normal,
+    /// A deliberate small loss to learn whether a stagnant channel can route (spec: defibrillator).
     Diagnostic,
+}
+
+impl RebalanceKind {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RebalanceKind::Normal => "normal",
+            RebalanceKind::Diagnostic => "diagnostic",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -136,6 +136,8 @@ pub struct RebalanceBudget {
     pub max_fee_ppm: Ppm,
     pub max_concurrent: u32,
     pub in_flight: u32,
+    /// Most a diagnostic rebalance may cost; zero turns diagnostics off.
+    pub diagnostic_max_fee: Msat,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]

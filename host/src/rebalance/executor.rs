@@ -2,6 +2,7 @@
 
 use crate::{
     cycle::CycleError,
+    model::RebalanceKind,
     money::Msat,
     node::{Node, NodeChannel, Payment, PaymentStatus, RouteHop, RouteRequest},
     scid::ShortChannelId,
@@ -23,6 +24,9 @@ pub struct RebalanceOrder {
     pub max_fee: Msat,
     /// Unique per attempt (the invoice label).
     pub label: String,
+    /// Intents written before diagnostics existed have no kind: they were normal moves.
+    #[serde(default)]
+    pub kind: RebalanceKind,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -260,6 +264,7 @@ fn settle(
         completed: matches!(outcome, RebalanceOutcome::Completed { .. }),
         payment_hash: payment.payment_hash.clone(),
         at: now,
+        kind: order.kind,
     })?;
     Ok(outcome)
 }

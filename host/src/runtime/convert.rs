@@ -141,6 +141,7 @@ pub(crate) fn budget_to_wit(budget: &RebalanceBudget) -> wit::RebalanceBudget {
         max_fee_ppm: budget.max_fee_ppm.ppm(),
         max_concurrent: budget.max_concurrent,
         in_flight: budget.in_flight,
+        diagnostic_max_fee_msat: budget.diagnostic_max_fee.msat(),
     }
 }
 

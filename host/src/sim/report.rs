@@ -1,7 +1,7 @@
 //! What a simulation run produced. Everything here is a pure function of scenario, seed and
 //! policy: no wall-clock times, so the JSON of two runs with the same seed is identical.
 
-use crate::{cycle::VerdictCounts, scid::ShortChannelId};
+use crate::{cycle::VerdictCounts, model::ProfitabilityClass, scid::ShortChannelId};
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -20,6 +20,7 @@ pub struct SimReport {
     pub rebalancer: Option<String>,
     pub rebalances_sent: u64,
     pub rebalances_completed: u64,
+    pub defibrillator: DefibrillatorSummary,
     pub forwards_settled: u64,
     pub forwards_failed_local: u64,
     pub forwards_failed_downstream: u64,
@@ -46,6 +47,21 @@ pub struct ChannelSummary {
     pub final_fee_ppm: u32,
     pub final_local_share: f64,
     pub broadcasts: u32,
+    /// The profitability class at the end of the run.
+    pub final_class: ProfitabilityClass,
+}
+
+/// What the channel defibrillator did over the run (spec: channel defibrillator).
+#[derive(Clone, Debug, Default, PartialEq, Serialize)]
+pub struct DefibrillatorSummary {
+    pub diagnostics_sent: u64,
+    pub diagnostics_completed: u64,
+    pub probes: u64,
+    /// Probes that ended because the channel routed.
+    pub probes_routed: u64,
+    /// Labels of the channels classed stagnant candidates and zombies at the end.
+    pub stagnant: Vec<String>,
+    pub zombies: Vec<String>,
 }
 
 /// Sampled over the run, for charts.

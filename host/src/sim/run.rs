@@ -2,22 +2,30 @@
 
 use super::{
     network::SimNetwork,
-    report::{ChannelSummary, Series, SimReport, TrackedChannel, round4},
+    report::{ChannelSummary, DefibrillatorSummary, Series, SimReport, TrackedChannel, round4},
     scenario::Scenario,
 };
 use crate::{
-    analytics::FlowTracker,
+    analytics::{
+        FlowTracker,
+        profitability::{WINDOW_DAYS, profitability},
+    },
     config::ConfigSnapshot,
     cycle::{
         CycleDeps, CycleError, VerdictCounts, ingest_forwards, run_fee_cycle, run_rebalance_cycle,
     },
-    model::PolicyKind,
+    model::{PolicyKind, ProfitabilityClass},
+    node::Node,
     rng::SplitMix64,
     runtime::{Canary, LoadError, PolicySource, Registry, RuntimeLimits, Sandbox},
+    scid::ShortChannelId,
     store::{Durability, Store, StoreError},
 };
 use serde_json::Value;
-use std::{collections::BTreeMap, sync::Arc};
+use std::{
+    collections::{BTreeMap, HashMap},
+    sync::Arc,
+};
 
 const SLOT: &str = "simulated";
 /// Rebalance cycles run every this many fee cycles (hourly at the default 10 minutes).
@@ -43,6 +51,8 @@ pub enum SimError {
     Cycle(#[from] CycleError),
     #[error(transparent)]
     Store(#[from] StoreError),
+    #[error(transparent)]
+    Node(#[from] crate::node::NodeError),
     #[error("scratch database: {0}")]
     Scratch(#[from] std::io::Error),
 }
@@ -132,7 +142,7 @@ pub fn simulate(
     }
     ingest_forwards(&network, &mut store, &mut flows)?;
     sample(&mut series, &network);
-    Ok(summarize(
+    summarize(
         scenario,
         policy,
         rebalancer,
@@ -142,7 +152,7 @@ pub fn simulate(
         verdicts,
         policy_errors,
         series,
-    )?)
+    )
 }
 
 fn sample(series: &mut Series, network: &SimNetwork) {
@@ -167,6 +177,23 @@ fn add_counts(total: &mut VerdictCounts, cycle: &VerdictCounts) {
     total.failed += cycle.failed;
 }
 
+/// Each channel's profitability class at the end of the run, as the plugin would report it.
+fn final_classes(
+    network: &SimNetwork,
+    store: &Store,
+) -> Result<HashMap<ShortChannelId, ProfitabilityClass>, SimError> {
+    let now = network.now_secs();
+    let activity =
+        store.channel_activity_windows(WINDOW_DAYS.map(|d| now.saturating_sub(d * 86_400)))?;
+    let report = profitability(
+        &network.channels()?,
+        network.info()?.blockheight,
+        &activity,
+        &store.defibrillator_facts(now)?,
+    );
+    Ok(report.into_iter().map(|c| (c.channel, c.class)).collect())
+}
+
 #[allow(
     clippy::too_many_arguments,
     reason = "assembles the report from the run's parts"
@@ -181,8 +208,32 @@ fn summarize(
     verdicts: VerdictCounts,
     policy_errors: u64,
     series: Series,
-) -> Result<SimReport, StoreError> {
+) -> Result<SimReport, SimError> {
     let stats = network.stats();
+    let classes = final_classes(network, store)?;
+    let labels = network.labels();
+    let labelled = |wanted: ProfitabilityClass| -> Vec<String> {
+        network
+            .channel_ids()
+            .iter()
+            .zip(&labels)
+            .filter(|(id, _)| classes.get(id) == Some(&wanted))
+            .map(|(_, label)| label.clone())
+            .collect()
+    };
+    let diagnostics = store.diagnostic_histories(0)?;
+    let probes = store.probe_history(u32::MAX)?;
+    let defibrillator = DefibrillatorSummary {
+        diagnostics_sent: diagnostics.values().map(|h| u64::from(h.attempts)).sum(),
+        diagnostics_completed: diagnostics.values().map(|h| u64::from(h.successes)).sum(),
+        probes: probes.len() as u64,
+        probes_routed: probes
+            .iter()
+            .filter(|p| p.end_reason.as_deref() == Some("routed"))
+            .count() as u64,
+        stagnant: labelled(ProfitabilityClass::StagnantCandidate),
+        zombies: labelled(ProfitabilityClass::Zombie),
+    };
     let broadcasts = store.broadcast_counts_since(0)?;
     let shares = network.local_shares();
     let fees = network.fees_ppm();
@@ -197,6 +248,7 @@ fn summarize(
             final_fee_ppm: fees[index],
             final_local_share: round4(shares[index]),
             broadcasts: broadcasts.get(&channel).copied().unwrap_or(0),
+            final_class: classes.get(&channel).copied().unwrap_or_default(),
         })
         .collect();
     let channel_count = channel_details.len();
@@ -216,6 +268,7 @@ fn summarize(
         rebalancer: rebalancer.map(|r| r.label.clone()),
         rebalances_sent: stats.rebalances_sent,
         rebalances_completed: stats.rebalances_completed,
+        defibrillator,
         forwards_settled: stats.forwards_settled,
         forwards_failed_local: stats.forwards_failed_local,
         forwards_failed_downstream: stats.forwards_failed_downstream,

@@ -151,6 +151,7 @@ mod tests {
                 completed: true,
                 payment_hash: "00".repeat(32),
                 at: now_ms / 1000 - 2 * 86_400,
+                kind: crate::model::RebalanceKind::Normal,
             })
             .unwrap();
         let now = now_ms / 1000;

@@ -168,6 +168,20 @@ const MIGRATIONS: &[&str] = &[
         at           INTEGER NOT NULL
     );
     ",
+    // 6: the defibrillator: diagnostic rebalances and zero-fee probes.
+    "
+    ALTER TABLE rebalances ADD COLUMN kind TEXT NOT NULL DEFAULT 'normal';
+    CREATE INDEX rebalances_by_destination ON rebalances (destination, at);
+    CREATE TABLE probes (
+        id         INTEGER PRIMARY KEY,
+        channel    INTEGER NOT NULL,
+        started_at INTEGER NOT NULL,
+        until      INTEGER NOT NULL,
+        ended_at   INTEGER,
+        end_reason TEXT
+    );
+    CREATE INDEX probes_open ON probes (channel) WHERE ended_at IS NULL;
+    ",
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> StoreResult<()> {

@@ -8,6 +8,7 @@
 mod activity;
 mod config;
 mod cycles;
+mod defibrillator;
 mod fee_state;
 mod feerates;
 mod forwards;
@@ -20,6 +21,7 @@ mod shadow;
 pub use activity::ChannelActivity;
 pub use config::StoredConfig;
 pub use cycles::{CycleRecord, DecisionRecord};
+pub use defibrillator::ProbeRecord;
 pub use fee_state::{BroadcastEntry, FeeRecord};
 pub use forwards::ForwardTotals;
 pub use intents::{Intent, IntentStatus};

@@ -1,7 +1,7 @@
 //! The rebalance ledger: every settled rebalance with the fee actually paid.
 
 use super::{Store, StoreResult, to_sql_u64};
-use crate::{money::Msat, scid::ShortChannelId};
+use crate::{model::RebalanceKind, money::Msat, scid::ShortChannelId};
 use rusqlite::params;
 use serde::Serialize;
 
@@ -15,6 +15,15 @@ pub struct RebalanceRecord {
     pub completed: bool,
     pub payment_hash: String,
     pub at: u64,
+    pub kind: RebalanceKind,
+}
+
+fn kind_from_sql(text: &str) -> RebalanceKind {
+    if text == RebalanceKind::Diagnostic.as_str() {
+        RebalanceKind::Diagnostic
+    } else {
+        RebalanceKind::Normal
+    }
 }
 
 impl Store {
@@ -22,8 +31,8 @@ impl Store {
         self.conn
             .prepare_cached(
                 "INSERT INTO rebalances (source, destination, amount_msat, fee_msat, completed,
-                     payment_hash, at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                     payment_hash, at, kind)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             )?
             .execute(params![
                 to_sql_u64(record.source.as_u64()),
@@ -33,6 +42,7 @@ impl Store {
                 record.completed,
                 record.payment_hash,
                 to_sql_u64(record.at),
+                record.kind.as_str(),
             ])?;
         Ok(())
     }
@@ -140,7 +150,7 @@ impl Store {
     /// The ledger, newest first.
     pub fn rebalance_history(&self, limit: u32) -> StoreResult<Vec<RebalanceRecord>> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT source, destination, amount_msat, fee_msat, completed, payment_hash, at
+            "SELECT source, destination, amount_msat, fee_msat, completed, payment_hash, at, kind
              FROM rebalances ORDER BY at DESC, id DESC LIMIT ?1",
         )?;
         let rows = statement.query_map([limit], |row| {
@@ -152,6 +162,7 @@ impl Store {
                 completed: row.get(4)?,
                 payment_hash: row.get(5)?,
                 at: row.get::<_, i64>(6)? as u64,
+                kind: kind_from_sql(&row.get::<_, String>(7)?),
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -186,6 +197,7 @@ mod tests {
             completed,
             payment_hash: format!("h{at}"),
             at,
+            kind: RebalanceKind::Normal,
         }
     }
 
@@ -232,5 +244,40 @@ mod tests {
             None
         );
         assert_eq!(store.rebalance_history(10).unwrap().len(), 4);
+    }
+
+    #[test]
+    fn two_writers_racing_for_the_budget_never_overspend_it() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("race.sqlite3");
+        Store::open(&path, super::super::Durability::Normal).unwrap();
+        let cap = Msat::new(100_000);
+        let barrier = std::sync::Arc::new(std::sync::Barrier::new(2));
+        let writers: Vec<_> = (0..2)
+            .map(|_| {
+                let path = path.clone();
+                let barrier = barrier.clone();
+                std::thread::spawn(move || {
+                    let mut store = Store::open(&path, super::super::Durability::Normal).unwrap();
+                    barrier.wait();
+                    let mut won = 0u64;
+                    for _ in 0..40 {
+                        if store
+                            .reserve_rebalance_fee(Msat::new(3_000), cap, 0, 10)
+                            .unwrap()
+                            .is_some()
+                        {
+                            won += 1;
+                        }
+                    }
+                    won
+                })
+            })
+            .collect();
+        let won: u64 = writers.into_iter().map(|w| w.join().unwrap()).sum();
+        // 33 reservations of 3,000 fit in 100,000; 80 were attempted between the two.
+        assert_eq!(won, 33);
+        let store = Store::open(&path, super::super::Durability::Normal).unwrap();
+        assert_eq!(store.rebalance_spent_since(0).unwrap(), Msat::new(99_000));
     }
 }

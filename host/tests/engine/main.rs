@@ -2,6 +2,7 @@
 //! policies; a recording wrapper shows every `setchannel` the cycle makes.
 
 mod cycle;
+mod defibrillator;
 mod rebalance;
 mod simulate;
 
@@ -136,6 +137,21 @@ impl Bench {
             registry,
             flows: FlowTracker::default(),
         }
+    }
+
+    /// Loads a shipped rebalance policy into slot "main", with its defaults.
+    pub fn load_shipped_rebalancer(&mut self, name: &str) {
+        self.registry
+            .load_bytes(
+                PolicyKind::Rebalance,
+                "main",
+                embedded::shipped(name).expect("shipped").wasm,
+                PolicySource::Embedded(name.into()),
+                &Default::default(),
+                RuntimeLimits::default(),
+                &Canary::sample(PolicyKind::Rebalance),
+            )
+            .expect("rebalance policy loads");
     }
 
     pub fn cycle(&mut self, config: &ConfigSnapshot) -> FeeCycleReport {

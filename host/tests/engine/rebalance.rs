@@ -16,6 +16,7 @@ fn order(bench: &Bench, from: usize, to: usize, sat: u64, max_fee_sat: u64) -> R
         amount: Msat::from_sat(sat).unwrap(),
         max_fee: Msat::from_sat(max_fee_sat).unwrap(),
         label: format!("rebalance-{from}-{to}-{sat}"),
+        kind: revops::model::RebalanceKind::Normal,
     }
 }
 
@@ -238,7 +239,7 @@ mod shipped {
         config::ConfigSnapshot,
         cycle::{CycleDeps, ingest_forwards, run_fee_cycle, run_rebalance_cycle},
         guards::rebalance::RebalanceVerdict,
-        model::{PolicyKind, sample::SAMPLE_NOW_SECS},
+        model::sample::SAMPLE_NOW_SECS,
     };
 
     #[test]
@@ -251,18 +252,7 @@ mod shipped {
     /// Three simulated days under a static fee, then one rebalance cycle with rebalance-ev.
     fn after_three_days(fee_params: Value) -> revops::cycle::RebalanceCycleReport {
         let mut bench = Bench::new("static", fee_params);
-        bench
-            .registry
-            .load_bytes(
-                PolicyKind::Rebalance,
-                "main",
-                embedded::shipped("rebalance-ev").unwrap().wasm,
-                PolicySource::Embedded("rebalance-ev".into()),
-                &Default::default(),
-                RuntimeLimits::default(),
-                &Canary::sample(PolicyKind::Rebalance),
-            )
-            .unwrap();
+        bench.load_shipped_rebalancer("rebalance-ev");
         // Three days of traffic: demand shows up in the flow statistics, sinks drain.
         let config = ConfigSnapshot::default();
         for step in 1..=(3 * 144) {
@@ -296,8 +286,8 @@ mod shipped {
 
     #[test]
     fn rebalance_ev_refills_a_drained_channel_that_sells() {
-        // At 1,200 ppm a refill earns more than the network's 500 ppm route costs.
-        let report = after_three_days(json!({ "fee-ppm": 1200 }));
+        // At 2,000 ppm a refill beats the expected 700 ppm route cost with its 100 % margin.
+        let report = after_three_days(json!({ "fee-ppm": 2000 }));
         assert_eq!(report.policy_error, None);
         assert!(
             !report.decisions.is_empty(),

@@ -6,6 +6,10 @@
 //! cost and the opportunity cost of taking the liquidity from the source (what the source would
 //! have earned selling it itself). Only moves with positive expected value are proposed, best
 //! first, with the fee cap set where the move stops paying. The host's guards still decide.
+//!
+//! The defibrillator's half (spec: channel defibrillator): a stagnant candidate that is not on a
+//! probe yet gets a diagnostic rebalance of 50,000 sat from the fullest healthy channel, capped
+//! at the host's diagnostic fee — a deliberate small loss to learn whether it can route at all.
 #![no_std]
 
 extern crate alloc;
@@ -20,7 +24,7 @@ wit_bindgen::generate!({
 });
 
 use guest_support::types::{
-    Channel, ParamKind, ParamSpec, ParamValue, RebalanceKind, RebalanceProposal,
+    Channel, ParamKind, ParamSpec, ParamValue, ProfitabilityClass, RebalanceKind, RebalanceProposal,
 };
 use revops::policy::logging::{Level, log};
 
@@ -39,6 +43,8 @@ struct Settings {
     demand_days: u64,
     max_moves: usize,
     margin_pct: u64,
+    diagnostic_msat: u64,
+    max_diagnostics: usize,
 }
 
 fn share_pct(c: &Channel) -> u64 {
@@ -112,6 +118,47 @@ fn candidates(channels: &[Channel], s: &Settings, max_fee_ppm: u32) -> Vec<Candi
     found
 }
 
+/// A diagnostic refill for one stagnant candidate: (source, destination) indexes.
+fn diagnostics(channels: &[Channel], s: &Settings, used: &[usize]) -> Vec<(usize, usize)> {
+    let healthy = |c: &Channel| {
+        !matches!(
+            c.class,
+            ProfitabilityClass::StagnantCandidate | ProfitabilityClass::Zombie
+        )
+    };
+    let mut taken: Vec<usize> = used.to_vec();
+    let mut found = Vec::new();
+    for (d, dest) in channels.iter().enumerate() {
+        if found.len() >= s.max_diagnostics {
+            break;
+        }
+        if dest.class != ProfitabilityClass::StagnantCandidate
+            || !dest.active
+            || dest.probe_active
+            || taken.contains(&d)
+        {
+            continue;
+        }
+        let source = channels
+            .iter()
+            .enumerate()
+            .filter(|(i, c)| {
+                !taken.contains(i)
+                    && c.active
+                    && c.peer != dest.peer
+                    && healthy(c)
+                    && share_pct(c) > s.full_share_pct
+                    && c.local_msat.saturating_sub(c.capacity_msat / 2) >= s.diagnostic_msat
+            })
+            .max_by_key(|(_, c)| c.local_msat.saturating_sub(c.capacity_msat / 2));
+        if let Some((source, _)) = source {
+            taken.extend([source, d]);
+            found.push((source, d));
+        }
+    }
+    found
+}
+
 fn integer(name: &str, description: &str, default: i64, min: f64, max: f64) -> ParamSpec {
     ParamSpec {
         name: name.into(),
@@ -134,11 +181,13 @@ impl Guest for RebalanceEv {
             params: vec![
                 integer("short-share-pct", "A channel with less local share than this may be refilled, %.", 25, 1.0, 49.0),
                 integer("full-share-pct", "A channel with more local share than this may give, %.", 60, 51.0, 99.0),
-                integer("route-ppm", "Expected route cost, ppm of the amount.", 500, 0.0, 100_000.0),
+                integer("route-ppm", "Expected route cost, ppm of the amount (conservative: real routes vary and some fail).", 700, 0.0, 100_000.0),
                 integer("min-move-sat", "Smallest move worth making, sat.", 50_000, 1_000.0, 100_000_000.0),
                 integer("demand-days", "Size a refill to this many days of shown demand.", 2, 1.0, 30.0),
                 integer("max-moves", "Most moves proposed per cycle.", 2, 1.0, 20.0),
                 integer("margin-pct", "Expected income net of opportunity cost must beat the route cost by this much, %.", 100, 0.0, 1_000.0),
+                integer("diagnostic-sat", "Size of a diagnostic rebalance into a stagnant channel, sat.", 50_000, 1_000.0, 50_000.0),
+                integer("max-diagnostics", "Most diagnostic rebalances proposed per cycle (0: none).", 1, 0.0, 10.0),
             ],
         }
     }
@@ -152,11 +201,13 @@ impl Guest for RebalanceEv {
         let settings = Settings {
             short_share_pct: p.integer("short-share-pct", 25) as u64,
             full_share_pct: p.integer("full-share-pct", 60) as u64,
-            route_ppm: p.integer("route-ppm", 500) as u64,
+            route_ppm: p.integer("route-ppm", 700) as u64,
             min_move_msat: p.integer("min-move-sat", 50_000) as u64 * 1000,
             demand_days: p.integer("demand-days", 2) as u64,
             max_moves: p.integer("max-moves", 2) as usize,
             margin_pct: p.integer("margin-pct", 100) as u64,
+            diagnostic_msat: p.integer("diagnostic-sat", 50_000) as u64 * 1000,
+            max_diagnostics: p.integer("max-diagnostics", 1) as usize,
         };
         let slots = (budget.max_concurrent.saturating_sub(budget.in_flight) as usize)
             .min(settings.max_moves);
@@ -191,6 +242,24 @@ impl Guest for RebalanceEv {
                     c.value
                 ),
             });
+        }
+        // Diagnostics only when the host allows them and the budget still covers one.
+        let diagnostic_fee = budget.diagnostic_max_fee_msat;
+        if diagnostic_fee > 0 {
+            for (source, destination) in diagnostics(&snapshot.channels, &settings, &used) {
+                if diagnostic_fee > remaining {
+                    break;
+                }
+                remaining -= diagnostic_fee;
+                proposals.push(RebalanceProposal {
+                    source: snapshot.channels[source].id,
+                    destination: snapshot.channels[destination].id,
+                    amount_msat: settings.diagnostic_msat,
+                    max_fee_msat: diagnostic_fee,
+                    kind: RebalanceKind::Diagnostic,
+                    reason: "diagnostic: stagnant for a week; does it route with liquidity and a zero fee?".into(),
+                });
+            }
         }
         Ok(RebalanceDecision {
             proposals,

@@ -162,6 +162,7 @@ fn the_rebalance_executor_works_over_lightningds_socket() {
         amount: Msat::from_sat(150_000).unwrap(),
         max_fee: Msat::from_sat(1_000).unwrap(),
         label: "executor-1".into(),
+        kind: revops::model::RebalanceKind::Normal,
     };
     let outcome = execute(&mut node, &mut store, &order, 10).unwrap();
     // 1 sat + 10 ppm back to us, 1 sat + 500 ppm through the network.

@@ -13,12 +13,17 @@ const DAY: u64 = 86_400;
 
 /// A node whose market starts three days ago, so its forwards fall inside every window.
 fn node_with_recent_history(channels: usize) -> (SimNetwork, u64) {
+    node_with_history(channels, 3)
+}
+
+/// A node whose market (and forward history) starts `days` ago.
+fn node_with_history(channels: usize, days: u64) -> (SimNetwork, u64) {
     let now = SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
         .as_secs();
     let mut scenario = Scenario::builtin("default").unwrap();
-    scenario.start = now - 3 * DAY;
+    scenario.start = now - days * DAY;
     (SimNetwork::new(&scenario, Some(channels)), now)
 }
 
@@ -135,7 +140,8 @@ fn the_dashboard_adds_up() {
 
 #[test]
 fn the_capacity_report_never_closes_before_the_defibrillator_tried() {
-    let (node, now) = node_with_recent_history(16);
+    // Nine days of history: a week without forwards means something.
+    let (node, now) = node_with_history(16, 9);
     let mut standin = StandIn::start(node, json!({}));
     standin.daemon.lock().unwrap().node.advance_to(now);
     standin
@@ -167,5 +173,86 @@ fn the_capacity_report_never_closes_before_the_defibrillator_tried() {
     assert!(
         defibrillated > 0,
         "the default scenario has dead channels: {profitability}"
+    );
+}
+
+#[test]
+fn the_defibrillator_sends_a_diagnostic_and_prices_the_channel_at_zero() {
+    let (node, now) = node_with_history(6, 9);
+    let mut standin = StandIn::start(node, json!({}));
+    standin.daemon.lock().unwrap().node.advance_to(now);
+    let dead = {
+        let daemon = standin.daemon.lock().unwrap();
+        let index = daemon
+            .node
+            .labels()
+            .iter()
+            .position(|l| l == "dead")
+            .unwrap();
+        daemon.node.channel_ids()[index].to_string()
+    };
+    standin
+        .call(
+            "revenue-policy-load",
+            json!(["rebalance", "default", "embedded:rebalance-ev"]),
+        )
+        .unwrap();
+    let report = standin.call("revenue-rebalance-run", json!([])).unwrap();
+    let diagnostic = report["decisions"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|d| d["proposal"]["kind"] == "diagnostic")
+        .unwrap_or_else(|| panic!("no diagnostic proposed: {report}"));
+    assert_eq!(
+        diagnostic["proposal"]["destination"],
+        json!(dead),
+        "{report}"
+    );
+    assert_eq!(diagnostic["verdict"], "go", "{diagnostic}");
+    assert!(u64_of(&diagnostic["max_fee"]) <= 100_000, "{diagnostic}");
+    assert_eq!(
+        diagnostic["outcome"]["outcome"], "completed",
+        "{diagnostic}"
+    );
+
+    // The next fee cycle puts the probed channel at zero through setchannel.
+    standin.call("revenue-run", json!(["fee"])).unwrap();
+    let zeroed = standin
+        .calls_of("setchannel")
+        .iter()
+        .any(|call| call["id"] == json!(dead) && call["feeppm"] == 0);
+    assert!(zeroed, "{:?}", standin.calls_of("setchannel"));
+
+    let history = standin
+        .call("revenue-rebalance-history", json!([]))
+        .unwrap();
+    assert_eq!(history["rebalances"][0]["kind"], "diagnostic", "{history}");
+    assert_eq!(history["probes"][0]["channel"], json!(dead), "{history}");
+    assert_eq!(history["probes"][0]["ended_at"], Value::Null);
+
+    let capacity = standin.call("revenue-capacity-report", json!([])).unwrap();
+    let advice = capacity["channels"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["channel"] == json!(dead))
+        .unwrap();
+    assert_eq!(advice["diagnostic_attempts_14d"], 1, "{advice}");
+    assert_eq!(
+        advice["recommendation"], "defibrillate",
+        "one attempt is not enough: {advice}"
+    );
+    assert!(advice["probe_until"].as_u64().unwrap() > now, "{advice}");
+
+    // A second diagnostic into the same channel waits for the probe.
+    let again = standin.call("revenue-rebalance-run", json!([])).unwrap();
+    assert!(
+        again["decisions"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|d| { d["proposal"]["destination"] != json!(dead) || d["verdict"] == "refuse" }),
+        "{again}"
     );
 }

@@ -18,9 +18,7 @@ pub async fn capacity_report(plugin: Plugin<Revops>, raw: Value) -> anyhow::Resu
             .channels
             .iter()
             .map(|channel| {
-                // This version makes no diagnostic rebalances yet (no defibrillator), so by
-                // the pruner rule nothing is ever recommended for closing or splicing out.
-                let advice = advise(channel, 0);
+                let advice = advise(channel, channel.diagnostic_attempts_14d);
                 *counts
                     .entry(serde_name(&advice.recommendation))
                     .or_insert(0) += 1;
@@ -31,7 +29,8 @@ pub async fn capacity_report(plugin: Plugin<Revops>, raw: Value) -> anyhow::Resu
                     "class": channel.class,
                     "recommendation": advice.recommendation,
                     "reason": advice.reason,
-                    "diagnostic_attempts_14d": 0,
+                    "diagnostic_attempts_14d": channel.diagnostic_attempts_14d,
+                    "probe_until": channel.probe_until,
                 })
             })
             .collect();

@@ -44,10 +44,11 @@ pub(super) fn read_view(
         .store()
         .channel_activity_windows(WINDOW_DAYS.map(|days| now.saturating_sub(days * DAY_SECS)))
         .map_err(internal)?;
+    let defib = state.store().defibrillator_facts(now).map_err(internal)?;
     Ok(ProfitabilityView {
         now,
         funds,
-        channels: profitability(&channels, info.blockheight, &activity),
+        channels: profitability(&channels, info.blockheight, &activity, &defib),
     })
 }
 

@@ -48,6 +48,7 @@ pub async fn rebalance_history(plugin: Plugin<Revops>, raw: Value) -> anyhow::Re
     blocking(move || {
         let store = state.store();
         let history = store.rebalance_history(limit).map_err(internal)?;
+        let probes = store.probe_history(limit).map_err(internal)?;
         let now = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)
             .map_or(0, |d| d.as_secs());
@@ -58,6 +59,7 @@ pub async fn rebalance_history(plugin: Plugin<Revops>, raw: Value) -> anyhow::Re
             "rebalances": to_value(&history)?,
             "fees_paid_24h_msat": fees_24h,
             "completed_24h": done_24h,
+            "probes": to_value(&probes)?,
         }))
     })
     .await
