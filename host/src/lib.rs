@@ -20,6 +20,7 @@ pub mod config;
 pub mod cycle;
 pub mod embedded;
 pub mod guards;
+pub mod lds;
 pub mod model;
 pub mod money;
 pub mod node;
