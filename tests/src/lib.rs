@@ -3,6 +3,7 @@
 //! Everything here reaches revops from the outside — its command line now, the plugin
 //! protocol and the `lightning-rpc` socket of a stand-in lightningd later.
 
+pub mod lnbits;
 pub mod standin;
 
 use std::{
