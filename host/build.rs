@@ -15,13 +15,21 @@ fn main() {
     let root = manifest_dir
         .parent()
         .expect("host/ sits in the repository root");
-    let policies = root.join("policies");
+    // REVOPS_POLICIES_SRC builds the guests from another checkout of `policies/` (with its
+    // `wit/` beside it), e.g. a known-good copy while the working tree's is being edited.
+    println!("cargo:rerun-if-env-changed=REVOPS_POLICIES_SRC");
+    let policies = env::var_os("REVOPS_POLICIES_SRC")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| root.join("policies"));
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
     // Shared by every profile of the host so the guests are built once, not per profile.
     let target_dir = root.join("target").join("policies");
 
     println!("cargo:rerun-if-changed={}", policies.display());
-    println!("cargo:rerun-if-changed={}", root.join("wit").display());
+    println!(
+        "cargo:rerun-if-changed={}",
+        policies.parent().unwrap_or(root).join("wit").display()
+    );
 
     let cargo = env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let status = Command::new(cargo)

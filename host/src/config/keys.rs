@@ -163,6 +163,20 @@ pub const KEYS: &[KeySpec] = &[
         60,
         "How long to wait for a rebalance payment before leaving it pending.",
     ),
+    int(
+        "lds.min-payout-sat",
+        1,
+        10_000_000,
+        10,
+        "Smallest investor payout, sat; smaller lines are carried to the next period.",
+    ),
+    int(
+        "lds.snapshot-interval-secs",
+        60,
+        86_400,
+        3_600,
+        "Seconds between snapshots of investor balances (the 72 h time-weighted averages rest on them).",
+    ),
     KeySpec {
         kind: ValueKind::Boolean,
         ..int(

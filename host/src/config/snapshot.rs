@@ -71,11 +71,19 @@ pub struct RebalanceConfig {
     pub diagnostic_max_fee: Msat,
 }
 
+/// The Liquidity Dividend System's settings (spec: LDS).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct LdsConfig {
+    pub min_payout: Msat,
+    pub snapshot_interval_secs: u64,
+}
+
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct ConfigSnapshot {
     pub generation: u64,
     pub fee: FeeConfig,
     pub rebalance: RebalanceConfig,
+    pub lds: LdsConfig,
     pub dry_run: bool,
     /// The operator's overrides as given (normalized), for display and for the next change.
     pub overrides: BTreeMap<String, Value>,
@@ -157,10 +165,15 @@ impl ConfigSnapshot {
             diagnostic_max_fee: Msat::from_sat(plain["rebalance.diagnostic-max-fee-sat"])
                 .expect("range-checked"),
         };
+        let lds = LdsConfig {
+            min_payout: Msat::from_sat(plain["lds.min-payout-sat"]).expect("range-checked"),
+            snapshot_interval_secs: plain["lds.snapshot-interval-secs"],
+        };
         Ok(Self {
             generation,
             fee,
             rebalance,
+            lds,
             dry_run: plain["dry-run"] == 1,
             overrides,
         })

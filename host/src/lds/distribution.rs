@@ -6,23 +6,15 @@ use crate::money::Msat;
 use serde::Serialize;
 use std::collections::BTreeSet;
 
-/// An investor's lock tier and the share of their profit they keep (the rest is the operator's
-/// management fee), in permille (spec: Liquid 0.80, 30-day 0.90, 90-day 1.00).
-#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum LockTier {
-    Liquid,
-    Days30,
-    Days90,
-}
+pub use crate::model::LockTier;
 
-impl LockTier {
-    pub fn rebate_permille(self) -> u64 {
-        match self {
-            LockTier::Liquid => 800,
-            LockTier::Days30 => 900,
-            LockTier::Days90 => 1000,
-        }
+/// The share of their profit an investor of `tier` keeps (the rest is the operator's
+/// management fee), in permille (spec: Liquid 0.80, 30-day 0.90, 90-day 1.00).
+pub fn rebate_permille(tier: LockTier) -> u64 {
+    match tier {
+        LockTier::Liquid => 800,
+        LockTier::Days30 => 900,
+        LockTier::Days90 => 1000,
     }
 }
 
@@ -77,7 +69,7 @@ pub fn reference_split(
         let gross = (shared * u128::from(stake.twab.msat()))
             .checked_div(capital)
             .unwrap_or(0);
-        let kept = gross * u128::from(stake.tier.rebate_permille()) / 1000;
+        let kept = gross * u128::from(rebate_permille(stake.tier)) / 1000;
         investors_gross += gross;
         management_fee += gross - kept;
         lines.push((stake.investor_id.clone(), to_msat(kept)));

@@ -21,6 +21,10 @@ pub const UNSUPPORTED: i64 = 1605;
 pub const SHUTTING_DOWN: i64 = 1606;
 /// An internal failure (database, worker thread).
 pub const INTERNAL: i64 = 1607;
+/// LNbits could not be reached or refused; nothing was paid.
+pub const LNBITS_FAILED: i64 = 1608;
+/// A payout was halted by the solvency check (the check is recorded).
+pub const PAYOUT_HALTED: i64 = 1609;
 
 pub fn rpc_error(code: i64, message: impl Display) -> anyhow::Error {
     anyhow::anyhow!(json!({ "code": code, "message": message.to_string() }).to_string())

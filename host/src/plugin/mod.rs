@@ -4,6 +4,7 @@
 //! scheduler and serves until lightningd says `shutdown` or closes stdin.
 
 mod errors;
+mod lds;
 mod notifications;
 mod options;
 mod params;
@@ -15,7 +16,7 @@ mod summary;
 pub use rpc::METHODS;
 
 use cln_plugin::Builder;
-use state::{Revops, Setup};
+use state::{LdsSetup, Revops, Setup};
 use std::{path::PathBuf, time::Duration};
 
 /// Runs the plugin until lightningd stops it.
@@ -106,5 +107,18 @@ where
             .unwrap_or_else(|| format!("embedded:{}", crate::embedded::DEFAULT_FEE_POLICY)),
         ingest_interval: Duration::from_secs(ingest_interval as u64),
         config_base: options::config_base(plugin)?,
+        lds: plugin
+            .option(&options::LNBITS_URL)?
+            .filter(|url| !url.trim().is_empty())
+            .map(|lnbits_url| -> anyhow::Result<LdsSetup> {
+                let operator_key = plugin
+                    .option(&options::LDS_OPERATOR_KEY)?
+                    .filter(|key| !key.trim().is_empty());
+                Ok(LdsSetup {
+                    lnbits_url,
+                    operator_key,
+                })
+            })
+            .transpose()?,
     })
 }

@@ -24,6 +24,14 @@ pub const FEE_POLICY: StringConfigOption = ConfigOption::new_str_no_default(
     "revenue-fee-policy",
     "Fee policy at first start: embedded:NAME or a file in the policy directory (default: embedded:one-percent).",
 );
+pub const LNBITS_URL: StringConfigOption = ConfigOption::new_str_no_default(
+    "revenue-lnbits-url",
+    "LNbits holding the investor wallets, e.g. https://127.0.0.1:5000 (unset: the Liquidity Dividend System is off).",
+);
+pub const LDS_OPERATOR_KEY: StringConfigOption = ConfigOption::new_str_no_default(
+    "revenue-lds-operator-key",
+    "Admin key of the dedicated LNbits wallet payouts are paid from (keep it minimally funded); without it payouts can be previewed, not run.",
+);
 pub const RPC_TIMEOUT: DefaultIntegerConfigOption = ConfigOption::new_i64_with_default(
     "revenue-rpc-timeout-secs",
     60,
@@ -105,6 +113,8 @@ where
         .option(DATA_DIR)
         .option(POLICY_DIR)
         .option(FEE_POLICY)
+        .option(LNBITS_URL)
+        .option(LDS_OPERATOR_KEY)
         .option(RPC_TIMEOUT)
         .option(INGEST_INTERVAL)
         .option(DRY_RUN.dynamic());

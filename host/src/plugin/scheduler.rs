@@ -14,6 +14,9 @@ const INGEST_DEBOUNCE: Duration = Duration::from_secs(1);
 pub fn spawn(state: Revops) {
     tokio::spawn(fee_loop(state.clone()));
     tokio::spawn(rebalance_loop(state.clone()));
+    if state.lnbits.is_some() {
+        tokio::spawn(lds_snapshot_loop(state.clone()));
+    }
     tokio::spawn(ingest_loop(state));
 }
 
@@ -59,6 +62,30 @@ async fn rebalance_loop(state: Revops) {
             Err(error) => {
                 tracing::warn!(%error, "rebalance cycle failed; the next one is on schedule")
             }
+        }
+    }
+}
+
+/// Investor balances every `lds.snapshot-interval-secs` (the 72 h averages rest on them); a
+/// failed snapshot leaves a gap the averages do not count.
+async fn lds_snapshot_loop(state: Revops) {
+    loop {
+        let interval = Duration::from_secs(state.config.snapshot().lds.snapshot_interval_secs);
+        tokio::time::sleep(interval).await;
+        if state.is_shutting_down() {
+            return;
+        }
+        let worker = state.clone();
+        let runtime = tokio::runtime::Handle::current();
+        let result =
+            tokio::task::spawn_blocking(move || worker.lds_snapshot_blocking(&runtime)).await;
+        match result {
+            Ok(Ok(report)) => tracing::debug!(
+                investors = report.balances.len(),
+                "investor balances recorded"
+            ),
+            Ok(Err(error)) => tracing::warn!(%error, "investor snapshot failed; the hour is a gap"),
+            Err(error) => tracing::warn!(%error, "investor snapshot task failed"),
         }
     }
 }

@@ -11,6 +11,7 @@ use crate::{
         run_fee_cycle, run_rebalance_cycle,
     },
     embedded,
+    lnbits::LnbitsClient,
     model::{PolicyKind, params_from_words},
     node::ClnNode,
     rng::SplitMix64,
@@ -31,6 +32,9 @@ use std::{
 };
 use tokio::sync::Notify;
 
+/// Every LNbits call gives up after this long.
+const LNBITS_TIMEOUT: Duration = Duration::from_secs(20);
+
 /// The registry slot every kind uses unless told otherwise.
 pub const DEFAULT_SLOT: &str = "default";
 /// Forwards replayed into the analytics at start (the 7-day window, and a day to spare).
@@ -45,6 +49,13 @@ pub struct Setup {
     pub fee_policy: String,
     pub ingest_interval: Duration,
     pub config_base: BTreeMap<String, Value>,
+    /// LNbits for the Liquidity Dividend System, if configured.
+    pub lds: Option<LdsSetup>,
+}
+
+pub struct LdsSetup {
+    pub lnbits_url: String,
+    pub operator_key: Option<String>,
 }
 
 pub struct Inner {
@@ -65,6 +76,8 @@ pub struct Inner {
     /// Whether the last feerate reading was a mempool shock (re-price on the rising edge only).
     in_mempool_shock: AtomicBool,
     seeds: Mutex<SplitMix64>,
+    /// The LNbits client of the Liquidity Dividend System (`None`: LDS off).
+    pub lnbits: Option<LnbitsClient>,
 }
 
 #[derive(Clone)]
@@ -101,6 +114,11 @@ impl Revops {
         let config = ConfigManager::load_with_base(&store, setup.config_base.clone())?;
         let sandbox = Sandbox::new(Some(&setup.data_dir.join("cache")))?;
         let registry = Registry::new(sandbox, Some(PolicyDir::new(&setup.policy_dir)?), 3);
+        let lnbits = setup
+            .lds
+            .as_ref()
+            .map(|lds| LnbitsClient::new(&lds.lnbits_url, LNBITS_TIMEOUT))
+            .transpose()?;
         let mut flows = FlowTracker::default();
         let since_ms = unix_now().saturating_sub(ANALYTICS_REPLAY_SECS) * 1000;
         for forward in store.settled_forwards_since(since_ms)? {
@@ -130,6 +148,7 @@ impl Revops {
             shutting_down: AtomicBool::new(false),
             in_mempool_shock: AtomicBool::new(false),
             seeds: Mutex::new(SplitMix64::new(unix_now() ^ u64::from(std::process::id()))),
+            lnbits,
         }));
         revops.restore_policies()?;
         Ok(revops)
@@ -140,7 +159,7 @@ impl Revops {
     /// default rebalance policy: rebalancing runs only once an operator loads one.)
     fn restore_policies(&self) -> anyhow::Result<()> {
         let mut default_fee_restored = false;
-        for kind in [PolicyKind::Fee, PolicyKind::Rebalance] {
+        for kind in [PolicyKind::Fee, PolicyKind::Rebalance, PolicyKind::Payout] {
             let slots = lock(&self.store).recorded_slots(kind)?;
             for slot in slots {
                 let Some(version) = lock(&self.store).latest_policy_version(kind, &slot)? else {
@@ -159,6 +178,7 @@ impl Revops {
                 }
             }
         }
+        self.ensure_payout_policy();
         if !default_fee_restored {
             let configured = self.setup.fee_policy.clone();
             self.load_policy(
@@ -252,6 +272,11 @@ impl Revops {
         let mut store = lock(&self.store);
         let mut flows = lock(&self.flows);
         ingest_forwards(&node, &mut store, &mut flows)
+    }
+
+    /// A fresh seed for a policy call.
+    pub(super) fn next_seed(&self) -> u64 {
+        lock(&self.seeds).next_u64()
     }
 
     /// Ingestion, then `work` on the cycle's dependencies with this cycle's configuration

@@ -15,8 +15,8 @@ use super::{
     sandbox::{CompileReport, Sandbox},
 };
 use crate::model::{
-    CallContext, FeeDecision, PayoutInput, PolicyKind, RebalanceBudget, RebalanceDecision,
-    Snapshot,
+    CallContext, FeeDecision, PayoutDecision, PayoutInput, PolicyKind, RebalanceBudget,
+    RebalanceDecision, Snapshot,
     sample::{SAMPLE_NOW_SECS, sample_snapshot},
 };
 use serde::Serialize;
@@ -297,6 +297,18 @@ impl Registry {
     ) -> Result<Called<RebalanceDecision>, CallError> {
         let policy = self.active(PolicyKind::Rebalance, name)?;
         let result = policy.propose_rebalances(ctx, snapshot, budget);
+        self.record_outcome(&policy, result.as_ref().map(|_| ()));
+        result
+    }
+
+    pub fn propose_payouts(
+        &self,
+        name: &str,
+        ctx: &CallContext,
+        input: &PayoutInput,
+    ) -> Result<Called<PayoutDecision>, CallError> {
+        let policy = self.active(PolicyKind::Payout, name)?;
+        let result = policy.propose_payouts(ctx, input);
         self.record_outcome(&policy, result.as_ref().map(|_| ()));
         result
     }

@@ -182,6 +182,66 @@ const MIGRATIONS: &[&str] = &[
     );
     CREATE INDEX probes_open ON probes (channel) WHERE ended_at IS NULL;
     ",
+    // 7: the Liquidity Dividend System: investors, balance snapshots, payout runs and lines.
+    "
+    CREATE TABLE lds_investors (
+        id          TEXT PRIMARY KEY,
+        wallet_id   TEXT NOT NULL,
+        invoice_key TEXT NOT NULL,
+        tier        TEXT NOT NULL,
+        lock_expiry INTEGER,
+        joined_at   INTEGER NOT NULL,
+        removed_at  INTEGER
+    );
+    CREATE UNIQUE INDEX lds_investors_by_wallet ON lds_investors (wallet_id)
+        WHERE removed_at IS NULL;
+    CREATE TABLE lds_snapshots (
+        at           INTEGER NOT NULL,
+        investor_id  TEXT NOT NULL,
+        balance_msat INTEGER NOT NULL,
+        PRIMARY KEY (at, investor_id)
+    );
+    CREATE TABLE lds_ledger (
+        id                  INTEGER PRIMARY KEY CHECK (id = 1),
+        epoch_start         INTEGER NOT NULL,
+        high_water_msat     INTEGER NOT NULL,
+        carried_msat        INTEGER NOT NULL
+    );
+    CREATE TABLE lds_solvency_checks (
+        id                INTEGER PRIMARY KEY,
+        at                INTEGER NOT NULL,
+        period            TEXT,
+        liabilities_msat  INTEGER NOT NULL,
+        physical_msat     INTEGER NOT NULL,
+        limit_msat        INTEGER NOT NULL,
+        solvent           INTEGER NOT NULL,
+        reason            TEXT NOT NULL
+    );
+    CREATE TABLE lds_payout_runs (
+        period              TEXT PRIMARY KEY,
+        created_at          INTEGER NOT NULL,
+        status              TEXT NOT NULL,
+        policy              TEXT NOT NULL,
+        cumulative_net_msat INTEGER NOT NULL,
+        high_water_msat     INTEGER NOT NULL,
+        distributable_msat  INTEGER NOT NULL,
+        withheld_msat       INTEGER NOT NULL,
+        carried_msat        INTEGER NOT NULL,
+        finished_at         INTEGER
+    );
+    CREATE TABLE lds_payout_lines (
+        period       TEXT NOT NULL REFERENCES lds_payout_runs (period),
+        investor_id  TEXT NOT NULL,
+        amount_msat  INTEGER NOT NULL,
+        external_id  TEXT NOT NULL UNIQUE,
+        status       TEXT NOT NULL,
+        payment_hash TEXT,
+        bolt11       TEXT,
+        note         TEXT NOT NULL,
+        updated_at   INTEGER NOT NULL,
+        PRIMARY KEY (period, investor_id)
+    );
+    ",
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> StoreResult<()> {

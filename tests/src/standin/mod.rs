@@ -78,6 +78,16 @@ impl StandIn {
 
     /// Starts revops in an existing lightning-dir (a restart keeps revops' data there).
     pub fn start_in(lightning_dir: TempDir, node: SimNetwork, options: Value) -> Self {
+        Self::start_with_env(lightning_dir, node, options, &[])
+    }
+
+    /// As `start_in`, with extra environment for the plugin process (e.g. a failpoint).
+    pub fn start_with_env(
+        lightning_dir: TempDir,
+        node: SimNetwork,
+        options: Value,
+        env: &[(&str, &str)],
+    ) -> Self {
         let socket = lightning_dir.path().join("lightning-rpc");
         let _ = std::fs::remove_file(&socket);
         let daemon = Arc::new(Mutex::new(Daemon {
@@ -94,6 +104,7 @@ impl StandIn {
         let mut child = Command::new(revops_binary())
             .env("LIGHTNINGD_PLUGIN", "1")
             .env("CLN_PLUGIN_LOG", "debug")
+            .envs(env.iter().copied())
             .stdin(Stdio::piped())
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
@@ -175,6 +186,22 @@ impl StandIn {
         }
     }
 
+    /// Sends a call the plugin is expected to die on (a failpoint); true once it has exited
+    /// without answering.
+    pub fn call_expecting_exit(&mut self, method: &str, params: Value) -> bool {
+        let id = format!("{}/cln:{method}#{}", self.next_id, 1000 + self.next_id);
+        self.next_id += 1;
+        self.send(&json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        loop {
+            match self.answers.recv_timeout(ANSWER_TIMEOUT) {
+                Ok(answer) if answer["id"] == json!(id) => return false,
+                Ok(_) => continue,
+                Err(RecvTimeoutError::Timeout) => return false,
+                Err(RecvTimeoutError::Disconnected) => return true,
+            }
+        }
+    }
+
     /// An RPC method call passed through from a client (`lightning-cli revenue-…`).
     pub fn call(&mut self, method: &str, params: Value) -> Result<Value, Value> {
         self.request(method, params)
@@ -241,6 +268,17 @@ impl StandIn {
         self.notify(&shapes::shutdown());
         let status = self.wait_for_exit();
         // The socket thread keeps its handle on the daemon; take the node out of it.
+        let node = std::mem::replace(&mut self.daemon.lock().unwrap().node, simulated_node(1));
+        let dir = self.lightning_dir.take().expect("present until stop");
+        (dir, node, status)
+    }
+}
+
+impl StandIn {
+    /// After the plugin died on its own: waits for the process and returns the lightning-dir
+    /// and the node for a restart.
+    pub fn after_crash(mut self) -> (TempDir, SimNetwork, std::process::ExitStatus) {
+        let status = self.child.wait().expect("waiting for revops");
         let node = std::mem::replace(&mut self.daemon.lock().unwrap().node, simulated_node(1));
         let dir = self.lightning_dir.take().expect("present until stop");
         (dir, node, status)

@@ -5,6 +5,8 @@ mod capacity;
 mod config;
 mod dashboard;
 mod fees;
+mod lds;
+mod payout;
 mod policy;
 mod profitability;
 mod rebalance;
@@ -87,6 +89,51 @@ pub const METHODS: &[(&str, &str, &str)] = &[
         "Per channel keep, defibrillate, close, splice-out or grow, with the reason; recommendations only.",
     ),
     (
+        "revenue-lds-investor-add",
+        "id wallet_id invoice_key tier",
+        "Register an investor wallet (LNbits wallet id, its invoice key only, tier liquid, 30d or 90d).",
+    ),
+    (
+        "revenue-lds-investor-update",
+        "id [tier] [invoice_key]",
+        "Change an investor's tier or invoice key.",
+    ),
+    (
+        "revenue-lds-investor-remove",
+        "id",
+        "Remove an investor (their payout history is kept).",
+    ),
+    (
+        "revenue-lds-investor-list",
+        "",
+        "Investors with their last balance and 72 h time-weighted average, and the profit ledger.",
+    ),
+    (
+        "revenue-lds-snapshot",
+        "",
+        "Read every investor balance from LNbits now (also done on schedule).",
+    ),
+    (
+        "revenue-lds-solvency",
+        "",
+        "The solvency check: investor balances against 85 % of the node's local balance less pending outgoing HTLCs.",
+    ),
+    (
+        "revenue-payout-preview",
+        "[period]",
+        "Every line a payout of PERIOD (default: this month) would pay now; nothing is sent.",
+    ),
+    (
+        "revenue-payout-run",
+        "[period]",
+        "Pay PERIOD's profit share once; a rerun continues an unfinished run and never pays twice.",
+    ),
+    (
+        "revenue-payout-history",
+        "[limit]",
+        "Payout runs, newest first, with every line's status.",
+    ),
+    (
         "revenue-run",
         "kind [dry_run]",
         "Run a cycle of KIND now; dry_run=true previews without changing anything.",
@@ -121,6 +168,15 @@ where
             "revenue-profitability" => {
                 RpcMethodBuilder::new(name, profitability::profitability_report)
             }
+            "revenue-lds-investor-add" => RpcMethodBuilder::new(name, lds::investor_add),
+            "revenue-lds-investor-update" => RpcMethodBuilder::new(name, lds::investor_update),
+            "revenue-lds-investor-remove" => RpcMethodBuilder::new(name, lds::investor_remove),
+            "revenue-lds-investor-list" => RpcMethodBuilder::new(name, lds::investor_list),
+            "revenue-lds-snapshot" => RpcMethodBuilder::new(name, lds::snapshot),
+            "revenue-lds-solvency" => RpcMethodBuilder::new(name, lds::solvency),
+            "revenue-payout-preview" => RpcMethodBuilder::new(name, payout::preview),
+            "revenue-payout-run" => RpcMethodBuilder::new(name, payout::run),
+            "revenue-payout-history" => RpcMethodBuilder::new(name, payout::history),
             other => unreachable!("method {other} has no handler"),
         };
         builder = builder.rpcmethod_from_builder(method.usage(usage).description(description));

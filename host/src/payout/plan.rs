@@ -1,0 +1,169 @@
+//! What a payout for a period would do, computed without moving money: the solvency check,
+//! time-weighted balances, the distributable amount above the high-water mark, the payout
+//! policy's lines under the host's rules, rounded down to whole sat with the rest carried.
+
+use super::{InvestorVault, PAYOUT_SLOT, PayoutError};
+use crate::{
+    lds::{
+        distribution::{LockTier, distributable, enforce},
+        solvency::{self, Solvency},
+        twab::{TWAB_WINDOW_SECS, twab},
+    },
+    model::{self, CallContext, PayoutInput, PolicyKind},
+    money::Msat,
+    node::Node,
+    runtime::Registry,
+    store::Store,
+};
+use serde::Serialize;
+use std::collections::BTreeSet;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PlannedInvestor {
+    pub id: String,
+    pub tier: LockTier,
+    pub balance: Msat,
+    pub twab: Msat,
+    /// Seconds of the last 72 h the snapshots cover.
+    pub twab_covered_secs: u64,
+}
+
+#[derive(Clone, Debug, Serialize)]
+pub struct PayoutPlan {
+    pub period: String,
+    pub at: u64,
+    pub policy: String,
+    pub solvency: Solvency,
+    /// Net profit since the first investor joined (fees earned − rebalance fees), msat.
+    pub cumulative_net_msat: i64,
+    pub high_water_msat: i64,
+    pub carried_in: Msat,
+    pub distributable: Msat,
+    pub native_capital: Msat,
+    pub investors: Vec<PlannedInvestor>,
+    /// Whole-sat amounts to pay.
+    pub pay: Vec<(String, Msat)>,
+    /// Below the minimum payout: carried instead.
+    pub deferred: Vec<(String, Msat)>,
+    pub withheld: Msat,
+    /// Carried to the next period: deferred lines and the sub-sat remainders.
+    pub carried_out: Msat,
+}
+
+/// The facts and the policy's decision for `period`; records only the solvency check.
+#[allow(
+    clippy::too_many_arguments,
+    reason = "the parts a payout is computed from"
+)]
+pub fn plan_payout(
+    node: &dyn Node,
+    store: &mut Store,
+    registry: &Registry,
+    vault: &dyn InvestorVault,
+    period: &str,
+    now: u64,
+    seed: u64,
+    minimum: Msat,
+) -> Result<PayoutPlan, PayoutError> {
+    let ledger = store.lds_ledger()?.ok_or(PayoutError::NoInvestors)?;
+    let investors = store.investors()?;
+    if investors.is_empty() {
+        return Err(PayoutError::NoInvestors);
+    }
+    // Every balance, or no payout: liabilities must be complete for the solvency check.
+    let balances = investors
+        .iter()
+        .map(|i| vault.balance(&i.invoice_key))
+        .collect::<Result<Vec<Msat>, _>>()?;
+    let liabilities = Msat::checked_sum(balances.iter().copied()).unwrap_or(Msat::MAX);
+    let funds = node.funds()?;
+    let pending_out = node
+        .channels()?
+        .iter()
+        .filter(|c| c.is_normal())
+        .flat_map(|c| c.htlcs.iter().filter(|h| h.outgoing).map(|h| h.amount))
+        .fold(Msat::ZERO, Msat::saturating_add);
+    let solvency = solvency::check(liabilities, funds.channels_local, pending_out);
+    store.record_solvency(now, Some(period), &solvency)?;
+    if !solvency.solvent {
+        tracing::warn!(period, reason = %solvency.reason, "payout halted by the solvency check");
+        return Err(PayoutError::Insolvent(Box::new(solvency)));
+    }
+
+    let snapshots = store.snapshots_since(now.saturating_sub(TWAB_WINDOW_SECS))?;
+    let planned: Vec<PlannedInvestor> = investors
+        .iter()
+        .zip(&balances)
+        .map(|(investor, balance)| {
+            let average = twab(&snapshots, &investor.id, now);
+            PlannedInvestor {
+                id: investor.id.clone(),
+                tier: investor.tier,
+                balance: *balance,
+                twab: average.average,
+                twab_covered_secs: average.covered_secs,
+            }
+        })
+        .collect();
+    let cumulative = store.net_profit_since(ledger.epoch_start)?;
+    let available = distributable(cumulative, ledger.high_water_msat, ledger.carried);
+    let native = funds.channels_local.saturating_sub(liabilities);
+    let input = PayoutInput {
+        period_id: period.to_owned(),
+        distributable: available,
+        native_capital: native,
+        investors: planned
+            .iter()
+            .map(|p| model::Investor {
+                id: p.id.clone(),
+                tier: p.tier,
+                twab: p.twab,
+                balance: p.balance,
+            })
+            .collect(),
+    };
+    let ctx = CallContext {
+        now_secs: now,
+        previous_call_secs: None,
+        seed,
+        state: store.policy_state(PolicyKind::Payout, PAYOUT_SLOT)?,
+    };
+    let policy = registry
+        .active(PolicyKind::Payout, PAYOUT_SLOT)
+        .map(|p| p.label())?;
+    let decision = registry.propose_payouts(PAYOUT_SLOT, &ctx, &input)?.value;
+    let lines: Vec<(String, Msat)> = decision
+        .lines
+        .iter()
+        .map(|l| (l.investor_id.clone(), l.amount))
+        .collect();
+    let known: BTreeSet<String> = investors.iter().map(|i| i.id.clone()).collect();
+    let enforced = enforce(&lines, decision.withheld, available, &known, minimum)?;
+    // LNbits invoices are in whole sat: round down, carry the rest.
+    let mut carried_out =
+        Msat::checked_sum(enforced.deferred.iter().map(|(_, a)| *a)).unwrap_or(Msat::MAX);
+    let mut pay = Vec::new();
+    for (id, amount) in enforced.pay {
+        let whole = Msat::from_sat(amount.sat_floor()).unwrap_or(amount);
+        carried_out = carried_out.saturating_add(amount.saturating_sub(whole));
+        if whole > Msat::ZERO {
+            pay.push((id, whole));
+        }
+    }
+    Ok(PayoutPlan {
+        period: period.to_owned(),
+        at: now,
+        policy,
+        solvency,
+        cumulative_net_msat: cumulative,
+        high_water_msat: ledger.high_water_msat,
+        carried_in: ledger.carried,
+        distributable: available,
+        native_capital: native,
+        investors: planned,
+        pay,
+        deferred: enforced.deferred,
+        withheld: enforced.withheld,
+        carried_out,
+    })
+}

@@ -1,0 +1,309 @@
+//! `revenue-lds-*`: the investor registry, balance snapshots and the solvency check.
+
+use super::{super::state::Revops, blocking, to_value};
+use crate::{
+    lds::twab::{TWAB_WINDOW_SECS, twab},
+    lnbits::LnbitsError,
+    model::LockTier,
+    payout::PayoutError,
+    plugin::{
+        errors::{
+            CYCLE_FAILED, INTERNAL, LNBITS_FAILED, NOT_FOUND, PAYOUT_HALTED, UNSUPPORTED, internal,
+            invalid_params, rpc_error,
+        },
+        lds::LdsError,
+        params::Params,
+    },
+    store::Investor,
+};
+use cln_plugin::Plugin;
+use serde_json::{Value, json};
+
+const DAY_SECS: u64 = 86_400;
+
+/// The coded RPC error for an LDS failure.
+pub(super) fn lds_error(error: LdsError) -> anyhow::Error {
+    let code = match &error {
+        LdsError::Off => UNSUPPORTED,
+        LdsError::Payout(payout) => match payout {
+            PayoutError::NoInvestors => NOT_FOUND,
+            PayoutError::Lnbits(_) => LNBITS_FAILED,
+            PayoutError::Insolvent(_) => PAYOUT_HALTED,
+            PayoutError::NoPayer => UNSUPPORTED,
+            PayoutError::Store(_) => INTERNAL,
+            PayoutError::Policy(_)
+            | PayoutError::NoPolicy(_)
+            | PayoutError::Refused(_)
+            | PayoutError::Node(_) => CYCLE_FAILED,
+        },
+    };
+    rpc_error(code, error)
+}
+
+fn lnbits_error(error: LnbitsError) -> anyhow::Error {
+    lds_error(LdsError::Payout(error.into()))
+}
+
+/// Names we accept for investors and payout periods: short, printable, safe in an external id.
+pub(super) fn check_name(what: &str, name: &str) -> anyhow::Result<()> {
+    let fine = (1..=64).contains(&name.len())
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b"-_.".contains(&b));
+    if fine {
+        Ok(())
+    } else {
+        Err(invalid_params(format!(
+            "{what} {name:?}: 1 to 64 characters of A-Z a-z 0-9 - _ ."
+        )))
+    }
+}
+
+fn check_hex32(what: &str, value: &str) -> anyhow::Result<()> {
+    if value.len() == 32 && value.bytes().all(|b| b.is_ascii_hexdigit()) {
+        Ok(())
+    } else {
+        Err(invalid_params(format!(
+            "{what} must be LNbits' 32 hex characters"
+        )))
+    }
+}
+
+fn tier_of(text: &str) -> anyhow::Result<LockTier> {
+    match text {
+        "liquid" => Ok(LockTier::Liquid),
+        "30d" | "days30" => Ok(LockTier::Days30),
+        "90d" | "days90" => Ok(LockTier::Days90),
+        other => Err(invalid_params(format!(
+            "tier {other:?}: liquid, 30d or 90d"
+        ))),
+    }
+}
+
+fn lock_expiry(tier: LockTier, from: u64) -> Option<u64> {
+    match tier {
+        LockTier::Liquid => None,
+        LockTier::Days30 => Some(from + 30 * DAY_SECS),
+        LockTier::Days90 => Some(from + 90 * DAY_SECS),
+    }
+}
+
+fn now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+fn investor_json(investor: &Investor) -> Value {
+    json!({
+        "id": investor.id,
+        "wallet_id": investor.wallet_id,
+        "tier": investor.tier,
+        "lock_expiry": investor.lock_expiry,
+        "joined_at": investor.joined_at,
+    })
+}
+
+/// Checks the invoice key against LNbits: it must open the named wallet. Returns warnings.
+fn verify_wallet(
+    state: &Revops,
+    runtime: &tokio::runtime::Handle,
+    wallet_id: &str,
+    invoice_key: &str,
+) -> anyhow::Result<Vec<String>> {
+    let client = state
+        .lnbits
+        .clone()
+        .ok_or_else(|| lds_error(LdsError::Off))?;
+    match runtime.block_on(client.vault_status(invoice_key)) {
+        Ok(status) if status.wallet_id == wallet_id => Ok(Vec::new()),
+        Ok(status) => Err(invalid_params(format!(
+            "that invoice key opens wallet {}, not {wallet_id}",
+            status.wallet_id
+        ))),
+        // The LDS Vault is not enabled for this wallet's user: the key can still be checked.
+        Err(LnbitsError::Refused {
+            status: 403 | 404, ..
+        }) => {
+            runtime
+                .block_on(client.wallet_balance(invoice_key))
+                .map_err(lnbits_error)?;
+            Ok(vec![
+                "the LDS Vault extension is not enabled for this wallet's user: the wallet id \
+                 could not be confirmed and its lock cannot be read"
+                    .to_owned(),
+            ])
+        }
+        Err(error) => Err(lnbits_error(error)),
+    }
+}
+
+/// `revenue-lds-investor-add id wallet_id invoice_key tier`
+pub async fn investor_add(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
+    let params = Params::parse(
+        "revenue-lds-investor-add",
+        raw,
+        &["id", "wallet_id", "invoice_key", "tier"],
+    )?;
+    let id = params.required_str("id")?.to_owned();
+    let wallet_id = params.required_str("wallet_id")?.to_owned();
+    let invoice_key = params.required_str("invoice_key")?.to_owned();
+    let tier = tier_of(params.required_str("tier")?)?;
+    check_name("investor id", &id)?;
+    check_hex32("wallet_id", &wallet_id)?;
+    check_hex32("invoice_key", &invoice_key)?;
+    let state = plugin.state().clone();
+    let runtime = tokio::runtime::Handle::current();
+    blocking(move || {
+        if state.store().investor(&id).map_err(internal)?.is_some() {
+            return Err(invalid_params(format!(
+                "investor {id} exists: use revenue-lds-investor-update"
+            )));
+        }
+        let warnings = verify_wallet(&state, &runtime, &wallet_id, &invoice_key)?;
+        let joined_at = now();
+        let investor = Investor {
+            id,
+            wallet_id,
+            invoice_key,
+            tier,
+            lock_expiry: lock_expiry(tier, joined_at),
+            joined_at,
+            removed_at: None,
+        };
+        state.store().add_investor(&investor).map_err(|e| {
+            invalid_params(format!(
+                "cannot add {}: {e} (is the wallet already another investor's?)",
+                investor.id
+            ))
+        })?;
+        tracing::info!(investor = %investor.id, tier = ?investor.tier, "investor added");
+        Ok(json!({
+            "investor": investor_json(&investor),
+            "lock_hint": investor.lock_expiry.map(|expiry| format!(
+                "lock the wallet with the LDS Vault until {expiry}: PUT /lds_vault/api/v1/locks/{} {{\"lock_expiry\": {expiry}}} (LNbits admin)",
+                investor.wallet_id
+            )),
+            "warnings": warnings,
+        }))
+    })
+    .await
+}
+
+/// `revenue-lds-investor-update id [tier] [invoice_key]`
+pub async fn investor_update(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
+    let params = Params::parse(
+        "revenue-lds-investor-update",
+        raw,
+        &["id", "tier", "invoice_key"],
+    )?;
+    let id = params.required_str("id")?.to_owned();
+    let tier = params.optional_str("tier")?.map(tier_of).transpose()?;
+    let key = params.optional_str("invoice_key")?.map(str::to_owned);
+    if let Some(key) = &key {
+        check_hex32("invoice_key", key)?;
+    }
+    let state = plugin.state().clone();
+    let runtime = tokio::runtime::Handle::current();
+    blocking(move || {
+        let mut investor = state
+            .store()
+            .investor(&id)
+            .map_err(internal)?
+            .ok_or_else(|| rpc_error(NOT_FOUND, format!("no investor {id}")))?;
+        let mut warnings = Vec::new();
+        if let Some(key) = key {
+            warnings = verify_wallet(&state, &runtime, &investor.wallet_id, &key)?;
+            investor.invoice_key = key;
+        }
+        if let Some(tier) = tier
+            && tier != investor.tier
+        {
+            investor.tier = tier;
+            investor.lock_expiry = lock_expiry(tier, now());
+        }
+        state.store().update_investor(&investor).map_err(internal)?;
+        Ok(json!({ "investor": investor_json(&investor), "warnings": warnings }))
+    })
+    .await
+}
+
+/// `revenue-lds-investor-remove id`
+pub async fn investor_remove(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
+    let params = Params::parse("revenue-lds-investor-remove", raw, &["id"])?;
+    let id = params.required_str("id")?.to_owned();
+    let state = plugin.state().clone();
+    blocking(move || {
+        if !state
+            .store()
+            .remove_investor(&id, now())
+            .map_err(internal)?
+        {
+            return Err(rpc_error(NOT_FOUND, format!("no investor {id}")));
+        }
+        Ok(json!({ "removed": id }))
+    })
+    .await
+}
+
+/// `revenue-lds-investor-list`: investors with their last balance and 72 h average.
+pub async fn investor_list(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
+    Params::parse("revenue-lds-investor-list", raw, &[])?;
+    let state = plugin.state().clone();
+    blocking(move || {
+        let store = state.store();
+        let at = now();
+        let snapshots = store
+            .snapshots_since(at.saturating_sub(TWAB_WINDOW_SECS))
+            .map_err(internal)?;
+        let investors: Vec<Value> = store
+            .investors()
+            .map_err(internal)?
+            .iter()
+            .map(|investor| {
+                let average = twab(&snapshots, &investor.id, at);
+                let mut row = investor_json(investor);
+                row["last_balance_msat"] = json!(
+                    snapshots
+                        .last()
+                        .and_then(|s| s.balances.get(&investor.id))
+                        .map(|b| b.msat())
+                );
+                row["twab_72h_msat"] = json!(average.average.msat());
+                row["twab_covered_secs"] = json!(average.covered_secs);
+                row
+            })
+            .collect();
+        Ok(json!({
+            "lds": if state.lnbits.is_some() { "on" } else { "off" },
+            "last_snapshot_at": snapshots.last().map(|s| s.at),
+            "ledger": to_value(&store.lds_ledger().map_err(internal)?)?,
+            "investors": investors,
+        }))
+    })
+    .await
+}
+
+/// `revenue-lds-snapshot`: reads every investor balance now.
+pub async fn snapshot(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
+    Params::parse("revenue-lds-snapshot", raw, &[])?;
+    let state = plugin.state().clone();
+    let runtime = tokio::runtime::Handle::current();
+    blocking(move || {
+        let report = state.lds_snapshot_blocking(&runtime).map_err(lds_error)?;
+        to_value(&report)
+    })
+    .await
+}
+
+/// `revenue-lds-solvency`: the 85 % check on the node as it is now.
+pub async fn solvency(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
+    Params::parse("revenue-lds-solvency", raw, &[])?;
+    let state = plugin.state().clone();
+    let runtime = tokio::runtime::Handle::current();
+    blocking(move || {
+        let check = state.lds_solvency_blocking(&runtime).map_err(lds_error)?;
+        to_value(&check)
+    })
+    .await
+}
