@@ -4,9 +4,10 @@
 //! pays what is still unpaid. LNbits refuses to pay the same internal invoice twice, a second
 //! guard against a double payment.
 
-use super::{InvestorVault, PayoutError, PayoutPlan};
+use super::{InvestorVault, PAYOUT_SLOT, PayoutError, PayoutPlan};
 use crate::{
     lnbits::{Credit, CreditStatus, LnbitsError},
+    model::{PolicyKind, StateUpdate},
     money::Msat,
     store::{LineStatus, PayoutLine, PayoutRun, RunStatus, Store},
 };
@@ -54,6 +55,11 @@ pub fn run_payout(
             let plan = plan(store)?;
             let run = run_of(&plan, now);
             store.plan_payout(&run)?;
+            let state = StateUpdate {
+                node: plan.policy_state.clone(),
+                channels: Vec::new(),
+            };
+            store.save_policy_state(PolicyKind::Payout, PAYOUT_SLOT, &state)?;
             tracing::info!(period, lines = run.lines.len(), distributable = %run.distributable, "payout run recorded");
             (run, false)
         }
@@ -249,4 +255,171 @@ fn record(
     line.updated_at = now;
     store.update_payout_line(period, line)?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{lds::solvency, model::LockTier, store::Investor};
+    use std::{cell::RefCell, collections::BTreeMap};
+
+    /// Investor wallets in memory: invoices by external id, and a switch to fail payments.
+    #[derive(Default)]
+    struct FakeVault {
+        invoices: RefCell<BTreeMap<String, Credit>>,
+        payments: RefCell<u32>,
+        down: RefCell<bool>,
+    }
+
+    impl InvestorVault for FakeVault {
+        fn balance(&self, _: &str) -> Result<Msat, LnbitsError> {
+            Ok(Msat::ZERO)
+        }
+        fn find_credit(&self, _: &str, external_id: &str) -> Result<Option<Credit>, LnbitsError> {
+            if *self.down.borrow() {
+                return Err(LnbitsError::Unreachable {
+                    url: "fake".into(),
+                    reason: "down".into(),
+                });
+            }
+            Ok(self.invoices.borrow().get(external_id).cloned())
+        }
+        fn create_credit(
+            &self,
+            _: &str,
+            amount: Msat,
+            _: &str,
+            external_id: &str,
+        ) -> Result<Credit, LnbitsError> {
+            let credit = Credit {
+                payment_hash: format!("hash-{external_id}"),
+                bolt11: format!("lnbc-{external_id}"),
+                amount,
+                status: CreditStatus::Pending,
+            };
+            self.invoices
+                .borrow_mut()
+                .insert(external_id.to_owned(), credit.clone());
+            Ok(credit)
+        }
+        fn pay_credit(&self, bolt11: &str) -> Option<Result<(), LnbitsError>> {
+            let mut invoices = self.invoices.borrow_mut();
+            let credit = invoices.values_mut().find(|c| c.bolt11 == bolt11).unwrap();
+            if credit.status == CreditStatus::Success {
+                return Some(Err(LnbitsError::Refused {
+                    what: "pay".into(),
+                    status: 520,
+                    detail: "Internal invoice already paid.".into(),
+                }));
+            }
+            credit.status = CreditStatus::Success;
+            *self.payments.borrow_mut() += 1;
+            Some(Ok(()))
+        }
+    }
+
+    fn store_with_investors() -> Store {
+        let mut store = Store::open_in_memory().unwrap();
+        for id in ["alice", "bob"] {
+            store
+                .add_investor(&Investor {
+                    id: id.into(),
+                    wallet_id: format!("w-{id}"),
+                    invoice_key: format!("k-{id}"),
+                    tier: LockTier::Liquid,
+                    lock_expiry: None,
+                    joined_at: 0,
+                    removed_at: None,
+                })
+                .unwrap();
+        }
+        store
+    }
+
+    fn plan() -> PayoutPlan {
+        PayoutPlan {
+            period: "p1".into(),
+            at: 10,
+            policy: "test".into(),
+            solvency: solvency::check(Msat::ZERO, Msat::new(1), Msat::ZERO),
+            cumulative_net_msat: 10_000_000,
+            high_water_msat: 0,
+            carried_in: Msat::ZERO,
+            distributable: Msat::new(10_000_000),
+            native_capital: Msat::ZERO,
+            investors: Vec::new(),
+            pay: vec![
+                ("alice".into(), Msat::new(3_000_000)),
+                ("bob".into(), Msat::new(2_000_000)),
+            ],
+            deferred: vec![],
+            withheld: Msat::new(1_000_000),
+            carried_out: Msat::new(5),
+            policy_state: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn a_run_pays_each_line_once_and_a_rerun_nothing() {
+        let mut store = store_with_investors();
+        let vault = FakeVault::default();
+        let first = run_payout(&mut store, &vault, "p1", 10, |_| Ok(plan())).unwrap();
+        assert_eq!(first.run.status, RunStatus::Done);
+        assert_eq!(first.paid_now.len(), 2);
+        let again = run_payout(&mut store, &vault, "p1", 20, |_| {
+            panic!("not planned twice")
+        })
+        .unwrap();
+        assert!(again.already_done);
+        assert_eq!(*vault.payments.borrow(), 2);
+        let ledger = store.lds_ledger().unwrap().unwrap();
+        assert_eq!(
+            (ledger.high_water_msat, ledger.carried),
+            (10_000_000, Msat::new(5))
+        );
+    }
+
+    #[test]
+    fn lnbits_down_mid_run_stops_and_the_rerun_continues_without_paying_twice() {
+        let mut store = store_with_investors();
+        let vault = FakeVault::default();
+        // Alice's invoice exists and was paid before a crash; revops never recorded it.
+        vault
+            .create_credit("k-alice", Msat::new(3_000_000), "", "revops-lds-p1-alice")
+            .unwrap();
+        vault
+            .pay_credit("lnbc-revops-lds-p1-alice")
+            .unwrap()
+            .unwrap();
+        *vault.down.borrow_mut() = true;
+        let stopped = run_payout(&mut store, &vault, "p1", 10, |_| Ok(plan())).unwrap();
+        assert_eq!(stopped.run.status, RunStatus::Paying);
+        assert!(stopped.stopped.unwrap().contains("unreachable"));
+        *vault.down.borrow_mut() = false;
+        let resumed = run_payout(&mut store, &vault, "p1", 20, |_| {
+            panic!("not planned twice")
+        })
+        .unwrap();
+        assert_eq!(resumed.run.status, RunStatus::Done);
+        assert_eq!(
+            resumed.paid_now,
+            vec![("bob".to_owned(), Msat::new(2_000_000))]
+        );
+        assert_eq!(*vault.payments.borrow(), 2, "alice was not paid again");
+        let alice = &resumed.run.lines[0];
+        assert_eq!(alice.status, LineStatus::Paid);
+        assert!(alice.note.contains("reconciliation"), "{}", alice.note);
+    }
+
+    #[test]
+    fn an_invoice_for_another_amount_is_never_paid() {
+        let mut store = store_with_investors();
+        let vault = FakeVault::default();
+        vault
+            .create_credit("k-alice", Msat::new(9_000_000), "", "revops-lds-p1-alice")
+            .unwrap();
+        let outcome = run_payout(&mut store, &vault, "p1", 10, |_| Ok(plan())).unwrap();
+        assert!(outcome.stopped.unwrap().contains("refusing to pay"));
+        assert_eq!(*vault.payments.borrow(), 0);
+    }
 }

@@ -48,6 +48,9 @@ pub struct PayoutPlan {
     pub withheld: Msat,
     /// Carried to the next period: deferred lines and the sub-sat remainders.
     pub carried_out: Msat,
+    /// The payout policy's node state after this decision (kept only if the run happens).
+    #[serde(skip)]
+    pub policy_state: Vec<u8>,
 }
 
 /// The facts and the policy's decision for `period`; records only the solvency check.
@@ -165,5 +168,6 @@ pub fn plan_payout(
         deferred: enforced.deferred,
         withheld: enforced.withheld,
         carried_out,
+        policy_state: decision.node_state,
     })
 }

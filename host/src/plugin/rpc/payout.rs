@@ -6,7 +6,10 @@ use super::{
     lds::{check_name, lds_error},
     to_value,
 };
-use crate::plugin::{errors::internal, params::Params};
+use crate::plugin::{
+    errors::{LNBITS_FAILED, internal, rpc_error},
+    params::Params,
+};
 use cln_plugin::Plugin;
 use serde_json::{Value, json};
 
@@ -76,6 +79,17 @@ pub async fn run(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
         let outcome = state
             .payout_run_blocking(&runtime, &period)
             .map_err(lds_error)?;
+        if let Some(why) = &outcome.stopped {
+            let paid: Vec<&str> = outcome.paid_now.iter().map(|(id, _)| id.as_str()).collect();
+            return Err(rpc_error(
+                LNBITS_FAILED,
+                format!(
+                    "payout {period} stopped at {why}; paid now: [{}]; the run is recorded: \
+                     revenue-payout-run {period} again continues it without paying anyone twice",
+                    paid.join(", ")
+                ),
+            ));
+        }
         to_value(&outcome)
     })
     .await
