@@ -29,6 +29,12 @@ pub const SHIPPED: &[EmbeddedPolicy] = &[
         wasm: built!("rebalance_ev.wasm"),
     },
     EmbeddedPolicy {
+        name: "payout-twab",
+        kind: PolicyKind::Payout,
+        description: "profit share by 72 h time-weighted balance over node capital, rebated by lock tier, with a reserve withheld",
+        wasm: built!("payout_twab.wasm"),
+    },
+    EmbeddedPolicy {
         name: "balance-curve",
         kind: PolicyKind::Fee,
         description: "baseline: fee rises as the local balance falls (charge-lnd proportional)",
