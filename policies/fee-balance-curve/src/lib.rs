@@ -5,26 +5,46 @@
 //! `fee_ppm = min_ppm + (max_ppm − min_ppm) · (1 − local/capacity)^exponent`
 //!
 //! It ignores flow and revenue entirely, which is why it serves as a baseline.
-#![no_std]
+#![cfg_attr(not(test), no_std)]
 
 extern crate alloc;
 
 use alloc::{format, vec::Vec};
-use guest_support::Params;
+use guest_support::{
+    schema::{FloatParam, IntParam, Schema},
+    types::Param,
+};
 
 wit_bindgen::generate!({
     world: "fee-policy",
     path: "../../wit",
-    with: { "revops:policy/types@0.1.0": guest_support::types },
+    with: {
+        "revops:policy/types@0.1.0": guest_support::types,
+        "revops:policy/logging@0.1.0": guest_support::logging,
+    },
 });
 
-use guest_support::types::{Channel, FeeProposal, ParamKind, ParamSpec, ParamValue, PricingMode};
-use revops::policy::logging::{Level, log};
+use guest_support::types::{Channel, FeeProposal, PricingMode};
 
-fn log_panic(message: &str) {
-    log(Level::Error, message);
-}
-guest_support::panic_handler!(log_panic);
+guest_support::panic_handler!();
+
+const MIN_PPM: IntParam =
+    IntParam::new("min-ppm", "Fee when all liquidity is on our side, ppm.", 10).range(0, 100_000);
+const MAX_PPM: IntParam = IntParam::new(
+    "max-ppm",
+    "Fee when no liquidity is on our side, ppm.",
+    1000,
+)
+.range(0, 100_000);
+const EXPONENT: FloatParam = FloatParam::new(
+    "exponent",
+    "Curve shape: 1 is linear, above 1 stays cheap longer.",
+    1.0,
+)
+.range(0.25, 4.0);
+const BASE_MSAT: IntParam =
+    IntParam::new("base-msat", "Base fee for every channel, msat.", 1000).range(0, 100_000);
+const SCHEMA: Schema = Schema::new(&[&MIN_PPM, &MAX_PPM, &EXPONENT, &BASE_MSAT]);
 
 struct Curve {
     min_ppm: u32,
@@ -33,11 +53,11 @@ struct Curve {
 }
 
 impl Curve {
-    fn from_params(params: &Params<'_>) -> Result<Self, alloc::string::String> {
+    fn from_params(params: &[Param]) -> Result<Self, alloc::string::String> {
         let curve = Self {
-            min_ppm: params.u32("min-ppm", 10),
-            max_ppm: params.u32("max-ppm", 1000),
-            exponent: params.float("exponent", 1.0),
+            min_ppm: MIN_PPM.get_u32(params),
+            max_ppm: MAX_PPM.get_u32(params),
+            exponent: EXPONENT.get(params),
         };
         if curve.min_ppm > curve.max_ppm {
             return Err(format!(
@@ -60,17 +80,6 @@ impl Curve {
     }
 }
 
-fn integer_spec(name: &str, description: &str, default: i64, max: f64) -> ParamSpec {
-    ParamSpec {
-        name: name.into(),
-        description: description.into(),
-        kind: ParamKind::Integer,
-        default: ParamValue::Integer(default),
-        min: Some(0.0),
-        max: Some(max),
-    }
-}
-
 struct BalanceCurve;
 
 impl Guest for BalanceCurve {
@@ -81,34 +90,7 @@ impl Guest for BalanceCurve {
             description:
                 "Fee rises as the local balance falls: min-ppm when full, max-ppm when empty."
                     .into(),
-            params: alloc::vec![
-                integer_spec(
-                    "min-ppm",
-                    "Fee when all liquidity is on our side, ppm.",
-                    10,
-                    100_000.0
-                ),
-                integer_spec(
-                    "max-ppm",
-                    "Fee when no liquidity is on our side, ppm.",
-                    1000,
-                    100_000.0
-                ),
-                ParamSpec {
-                    name: "exponent".into(),
-                    description: "Curve shape: 1 is linear, above 1 stays cheap longer.".into(),
-                    kind: ParamKind::Float,
-                    default: ParamValue::Float(1.0),
-                    min: Some(0.25),
-                    max: Some(4.0),
-                },
-                integer_spec(
-                    "base-msat",
-                    "Base fee for every channel, msat.",
-                    1000,
-                    100_000.0
-                ),
-            ],
+            params: SCHEMA.specs(),
         }
     }
 
@@ -116,9 +98,8 @@ impl Guest for BalanceCurve {
         ctx: Context,
         snapshot: Snapshot,
     ) -> Result<FeeDecision, alloc::string::String> {
-        let params = Params(&ctx.params);
-        let curve = Curve::from_params(&params)?;
-        let fee_base_msat = params.u32("base-msat", 1000);
+        let curve = Curve::from_params(&ctx.params)?;
+        let fee_base_msat = BASE_MSAT.get_u32(&ctx.params);
         let proposals: Vec<FeeProposal> = snapshot
             .channels
             .iter()
@@ -139,3 +120,18 @@ impl Guest for BalanceCurve {
 }
 
 export!(BalanceCurve);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_is_consistent() {
+        assert_eq!(SCHEMA.check(), Ok(()));
+        let curve = Curve::from_params(&[]).unwrap();
+        assert_eq!(
+            (curve.min_ppm, curve.max_ppm, curve.exponent),
+            (10, 1000, 1.0)
+        );
+    }
+}

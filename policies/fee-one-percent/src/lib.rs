@@ -1,7 +1,7 @@
 //! `one-percent`: the fee policy revops ships as its default — `fee-strategy` behind the
 //! `fee-policy` world. This file only translates: parameters, snapshot and state in; proposals
 //! and state out.
-#![no_std]
+#![cfg_attr(not(test), no_std)]
 
 extern crate alloc;
 
@@ -12,23 +12,22 @@ use fee_strategy::{
     ChannelInput, ChannelState, Flow, Mode, NodeInput, NodeState, decide, fire_sale::Class,
     utilisation::slot_weight,
 };
-use guest_support::Params as RawParams;
+use guest_support::state::{Restore, channel_blob};
 
 wit_bindgen::generate!({
     world: "fee-policy",
     path: "../../wit",
-    with: { "revops:policy/types@0.1.0": guest_support::types },
+    with: {
+        "revops:policy/types@0.1.0": guest_support::types,
+        "revops:policy/logging@0.1.0": guest_support::logging,
+    },
 });
 
 use guest_support::types::{
     Channel, ChannelState as WitChannelState, FeeProposal, PricingMode, ProfitabilityClass,
 };
-use revops::policy::logging::{Level, log};
 
-fn log_panic(message: &str) {
-    log(Level::Error, message);
-}
-guest_support::panic_handler!(log_panic);
+guest_support::panic_handler!();
 
 struct OnePercent;
 
@@ -43,7 +42,7 @@ impl Guest for OnePercent {
     }
 
     fn propose_fees(ctx: Context, snapshot: Snapshot) -> Result<FeeDecision, String> {
-        let params = schema::read(&RawParams(&ctx.params))?;
+        let params = schema::read(&ctx.params)?;
         let mut weights = alloc::vec![0.0f64; snapshot.channels.len()];
         for htlc in &snapshot.htlcs {
             if let Some(weight) = weights.get_mut(htlc.channel as usize) {
@@ -56,12 +55,23 @@ impl Guest for OnePercent {
             .zip(&weights)
             .map(|(channel, &weight)| channel_input(channel, weight))
             .collect();
+        // The state from the last call; a fresh one where there is none or it is unreadable
+        // (another version's layout): the strategy then starts over from the chain's fee.
+        // `fee-strategy` keeps its own versioned codec; the SDK supplies the fallback and the
+        // one warning line.
+        let mut restore = Restore::new("channel state");
         let mut states: Vec<ChannelState> = snapshot
             .channels
             .iter()
-            .map(|channel| previous_state(&snapshot.channel_states, channel.id))
+            .map(|channel| {
+                let blob = channel_blob(&snapshot.channel_states, channel.id);
+                restore.load_with(blob, ChannelState::decode)
+            })
             .collect();
-        let mut node_state = NodeState::decode(&ctx.node_state).unwrap_or_default();
+        restore.finish();
+        let mut restore = Restore::new("node state");
+        let mut node_state = restore.load_with(&ctx.node_state, NodeState::decode);
+        restore.finish();
         let feerates: Vec<(u64, u32)> = snapshot
             .feerates
             .iter()
@@ -100,16 +110,6 @@ impl Guest for OnePercent {
             channel_states,
         })
     }
-}
-
-/// The channel's state from the last call; a fresh one if there is none or it is unreadable
-/// (another version's layout): the strategy then starts over from the chain's fee.
-fn previous_state(states: &[WitChannelState], id: u64) -> ChannelState {
-    states
-        .iter()
-        .find(|s| s.id == id)
-        .and_then(|s| ChannelState::decode(&s.state))
-        .unwrap_or_default()
 }
 
 fn channel_input(channel: &Channel, pending_weight: f64) -> ChannelInput {

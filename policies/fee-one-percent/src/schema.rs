@@ -1,129 +1,112 @@
 //! The parameters `describe()` declares, and reading them back into `fee_strategy::Params`.
+//! Defaults come from `fee_strategy::Params::DEFAULT`, the strategy's own.
 
-use alloc::{format, string::String, vec, vec::Vec};
+use alloc::{format, string::String, vec::Vec};
 use fee_strategy::Params;
 use guest_support::{
-    Params as RawParams,
-    types::{ParamKind, ParamSpec, ParamValue},
+    schema::{BoolParam, FloatParam, IntParam, Schema},
+    types::{Param, ParamSpec},
 };
 
-fn integer(name: &str, description: &str, default: i64, min: f64, max: f64) -> ParamSpec {
-    ParamSpec {
-        name: name.into(),
-        description: description.into(),
-        kind: ParamKind::Integer,
-        default: ParamValue::Integer(default),
-        min: Some(min),
-        max: Some(max),
-    }
-}
+const D: Params = Params::DEFAULT;
 
-fn boolean(name: &str, description: &str, default: bool) -> ParamSpec {
-    ParamSpec {
-        name: name.into(),
-        description: description.into(),
-        kind: ParamKind::Boolean,
-        default: ParamValue::Boolean(default),
-        min: None,
-        max: None,
-    }
-}
+const FLOOR_PPM: IntParam = IntParam::new(
+    "floor-ppm",
+    "Lowest normal fee, ppm (raised by the mempool reflex).",
+    D.floor_ppm as i64,
+)
+.range(0, 100_000);
+const CEILING_PPM: IntParam = IntParam::new(
+    "ceiling-ppm",
+    "Fee under congestion and highest normal fee, ppm.",
+    D.ceiling_ppm as i64,
+)
+.range(1, 1_000_000);
+const STEP_PCT: IntParam = IntParam::new(
+    "step-pct",
+    "First step of the price search, % of the price.",
+    D.step_pct as i64,
+)
+.range(2, 100);
+const MIN_STEP_PCT: IntParam = IntParam::new(
+    "min-step-pct",
+    "The search has converged below this step, %.",
+    D.min_step_pct as i64,
+)
+.range(1, 50);
+const EPOCH_HOURS: IntParam = IntParam::new(
+    "epoch-hours",
+    "Least time at one price before judging it, hours.",
+    D.epoch_hours as i64,
+)
+.range(1, 168);
+const EPOCH_MIN_FORWARDS: IntParam = IntParam::new(
+    "epoch-min-forwards",
+    "Forwards wanted before judging a price.",
+    D.epoch_min_forwards as i64,
+)
+.range(1, 10_000);
+const FIRE_SALE_PPM: IntParam = IntParam::new(
+    "fire-sale-ppm",
+    "Fire-sale fee, ppm (never below the floors).",
+    D.fire_sale_ppm as i64,
+)
+.range(0, 100_000);
+/// -1 stands for `base_msat: None` (keep each channel's own).
+const BASE_MSAT: IntParam = IntParam::new(
+    "base-msat",
+    "Base fee to set, msat; -1 keeps each channel's own.",
+    -1,
+)
+.range(-1, 100_000);
+const LIQUIDITY_STRENGTH: FloatParam = FloatParam::new(
+    "liquidity-strength",
+    "How strongly price follows liquidity (dearer as our side empties); 0 = off.",
+    D.liquidity_strength,
+)
+.range(0.0, 3.0);
+const ASYMMETRY_PREMIUM: BoolParam = BoolParam::new(
+    "flow-asymmetry-premium",
+    "Opt-in: ×1.5 floor on one-way channels above 50,000 sat/day.",
+    D.asymmetry_premium,
+);
+const PEER_SYNC: BoolParam = BoolParam::new(
+    "peer-sync",
+    "Opt-in: raise floors to the highest normal fee of the same peer.",
+    D.peer_sync,
+);
+
+const SCHEMA: Schema = Schema::new(&[
+    &FLOOR_PPM,
+    &CEILING_PPM,
+    &STEP_PCT,
+    &MIN_STEP_PCT,
+    &EPOCH_HOURS,
+    &EPOCH_MIN_FORWARDS,
+    &FIRE_SALE_PPM,
+    &BASE_MSAT,
+    &LIQUIDITY_STRENGTH,
+    &ASYMMETRY_PREMIUM,
+    &PEER_SYNC,
+]);
 
 pub fn specs() -> Vec<ParamSpec> {
-    let d = Params::default();
-    vec![
-        integer(
-            "floor-ppm",
-            "Lowest normal fee, ppm (raised by the mempool reflex).",
-            d.floor_ppm.into(),
-            0.0,
-            100_000.0,
-        ),
-        integer(
-            "ceiling-ppm",
-            "Fee under congestion and highest normal fee, ppm.",
-            d.ceiling_ppm.into(),
-            1.0,
-            1_000_000.0,
-        ),
-        integer(
-            "step-pct",
-            "First step of the price search, % of the price.",
-            d.step_pct.into(),
-            2.0,
-            100.0,
-        ),
-        integer(
-            "min-step-pct",
-            "The search has converged below this step, %.",
-            d.min_step_pct.into(),
-            1.0,
-            50.0,
-        ),
-        integer(
-            "epoch-hours",
-            "Least time at one price before judging it, hours.",
-            d.epoch_hours.into(),
-            1.0,
-            168.0,
-        ),
-        integer(
-            "epoch-min-forwards",
-            "Forwards wanted before judging a price.",
-            d.epoch_min_forwards.into(),
-            1.0,
-            10_000.0,
-        ),
-        integer(
-            "fire-sale-ppm",
-            "Fire-sale fee, ppm (never below the floors).",
-            d.fire_sale_ppm.into(),
-            0.0,
-            100_000.0,
-        ),
-        integer(
-            "base-msat",
-            "Base fee to set, msat; -1 keeps each channel's own.",
-            -1,
-            -1.0,
-            100_000.0,
-        ),
-        ParamSpec {
-            name: "liquidity-strength".into(),
-            description:
-                "How strongly price follows liquidity (dearer as our side empties); 0 = off.".into(),
-            kind: ParamKind::Float,
-            default: ParamValue::Float(d.liquidity_strength),
-            min: Some(0.0),
-            max: Some(3.0),
-        },
-        boolean(
-            "flow-asymmetry-premium",
-            "Opt-in: ×1.5 floor on one-way channels above 50,000 sat/day.",
-            d.asymmetry_premium,
-        ),
-        boolean(
-            "peer-sync",
-            "Opt-in: raise floors to the highest normal fee of the same peer.",
-            d.peer_sync,
-        ),
-    ]
+    SCHEMA.specs()
 }
 
-pub fn read(raw: &RawParams<'_>) -> Result<Params, String> {
-    let d = Params::default();
+pub fn read(raw: &[Param]) -> Result<Params, String> {
     let params = Params {
-        floor_ppm: raw.u32("floor-ppm", d.floor_ppm),
-        ceiling_ppm: raw.u32("ceiling-ppm", d.ceiling_ppm),
-        step_pct: raw.u32("step-pct", d.step_pct),
-        min_step_pct: raw.u32("min-step-pct", d.min_step_pct),
-        epoch_hours: raw.u32("epoch-hours", d.epoch_hours),
-        epoch_min_forwards: raw.u32("epoch-min-forwards", d.epoch_min_forwards),
-        fire_sale_ppm: raw.u32("fire-sale-ppm", d.fire_sale_ppm),
-        base_msat: u32::try_from(raw.integer("base-msat", -1)).ok(),
-        liquidity_strength: raw.float("liquidity-strength", d.liquidity_strength),
-        asymmetry_premium: raw.boolean("flow-asymmetry-premium", d.asymmetry_premium),
-        peer_sync: raw.boolean("peer-sync", d.peer_sync),
+        floor_ppm: FLOOR_PPM.get_u32(raw),
+        ceiling_ppm: CEILING_PPM.get_u32(raw),
+        step_pct: STEP_PCT.get_u32(raw),
+        min_step_pct: MIN_STEP_PCT.get_u32(raw),
+        epoch_hours: EPOCH_HOURS.get_u32(raw),
+        epoch_min_forwards: EPOCH_MIN_FORWARDS.get_u32(raw),
+        fire_sale_ppm: FIRE_SALE_PPM.get_u32(raw),
+        base_msat: u32::try_from(BASE_MSAT.get(raw)).ok(),
+        liquidity_strength: LIQUIDITY_STRENGTH.get(raw),
+        asymmetry_premium: ASYMMETRY_PREMIUM.get(raw),
+        peer_sync: PEER_SYNC.get(raw),
     };
     if params.floor_ppm > params.ceiling_ppm {
         return Err(format!(
@@ -138,4 +121,27 @@ pub fn read(raw: &RawParams<'_>) -> Result<Params, String> {
         ));
     }
     Ok(params)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use guest_support::types::ParamValue;
+
+    #[test]
+    fn schema_is_consistent_and_defaults_are_the_strategys() {
+        assert_eq!(SCHEMA.check(), Ok(()));
+        assert_eq!(read(&[]), Ok(Params::default()));
+    }
+
+    #[test]
+    fn inconsistent_parameters_are_refused() {
+        let param = |name: &str, v: i64| Param {
+            name: name.into(),
+            value: ParamValue::Integer(v),
+        };
+        assert!(read(&[param("floor-ppm", 3000)]).is_err());
+        assert!(read(&[param("min-step-pct", 50)]).is_err());
+        assert_eq!(read(&[param("base-msat", 7)]).unwrap().base_msat, Some(7));
+    }
 }

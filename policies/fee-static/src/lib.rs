@@ -1,28 +1,30 @@
 //! `static`: the same fee on every channel. The simplest baseline, and what an operator who
 //! never touches fees effectively runs.
-#![no_std]
+#![cfg_attr(not(test), no_std)]
 
 extern crate alloc;
 
 use alloc::{string::String, vec::Vec};
-use guest_support::Params;
+use guest_support::schema::{IntParam, Schema};
 
 wit_bindgen::generate!({
     world: "fee-policy",
     path: "../../wit",
-    with: { "revops:policy/types@0.1.0": guest_support::types },
+    with: {
+        "revops:policy/types@0.1.0": guest_support::types,
+        "revops:policy/logging@0.1.0": guest_support::logging,
+    },
 });
 
-use guest_support::types::{FeeProposal, ParamKind, ParamSpec, ParamValue, PricingMode};
-use revops::policy::logging::{Level, log};
+use guest_support::types::{FeeProposal, PricingMode};
 
-fn log_panic(message: &str) {
-    log(Level::Error, message);
-}
-guest_support::panic_handler!(log_panic);
+guest_support::panic_handler!();
 
-const DEFAULT_FEE_PPM: i64 = 100;
-const DEFAULT_BASE_MSAT: i64 = 1000;
+const FEE_PPM: IntParam =
+    IntParam::new("fee-ppm", "Proportional fee for every channel, ppm.", 100).range(0, 100_000);
+const BASE_MSAT: IntParam =
+    IntParam::new("base-msat", "Base fee for every channel, msat.", 1000).range(0, 100_000);
+const SCHEMA: Schema = Schema::new(&[&FEE_PPM, &BASE_MSAT]);
 
 struct StaticFee;
 
@@ -32,31 +34,13 @@ impl Guest for StaticFee {
             name: "static".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             description: "Sets one fixed fee on every channel.".into(),
-            params: alloc::vec![
-                ParamSpec {
-                    name: "fee-ppm".into(),
-                    description: "Proportional fee for every channel, ppm.".into(),
-                    kind: ParamKind::Integer,
-                    default: ParamValue::Integer(DEFAULT_FEE_PPM),
-                    min: Some(0.0),
-                    max: Some(100_000.0),
-                },
-                ParamSpec {
-                    name: "base-msat".into(),
-                    description: "Base fee for every channel, msat.".into(),
-                    kind: ParamKind::Integer,
-                    default: ParamValue::Integer(DEFAULT_BASE_MSAT),
-                    min: Some(0.0),
-                    max: Some(100_000.0),
-                },
-            ],
+            params: SCHEMA.specs(),
         }
     }
 
     fn propose_fees(ctx: Context, snapshot: Snapshot) -> Result<FeeDecision, String> {
-        let params = Params(&ctx.params);
-        let fee_ppm = params.u32("fee-ppm", DEFAULT_FEE_PPM as u32);
-        let fee_base_msat = params.u32("base-msat", DEFAULT_BASE_MSAT as u32);
+        let fee_ppm = FEE_PPM.get_u32(&ctx.params);
+        let fee_base_msat = BASE_MSAT.get_u32(&ctx.params);
         let proposals: Vec<FeeProposal> = snapshot
             .channels
             .iter()
@@ -77,3 +61,15 @@ impl Guest for StaticFee {
 }
 
 export!(StaticFee);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_is_consistent() {
+        assert_eq!(SCHEMA.check(), Ok(()));
+        assert_eq!(FEE_PPM.get_u32(&[]), 100);
+        assert_eq!(BASE_MSAT.get_u32(&[]), 1000);
+    }
+}

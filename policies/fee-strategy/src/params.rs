@@ -27,20 +27,25 @@ pub struct Params {
     pub peer_sync: bool,
 }
 
+impl Params {
+    /// The defaults, as a constant so that a policy's parameter schema can declare them.
+    pub const DEFAULT: Self = Self {
+        floor_ppm: 25,
+        ceiling_ppm: 2500,
+        step_pct: 50,
+        min_step_pct: 4,
+        epoch_hours: 12,
+        epoch_min_forwards: 4,
+        fire_sale_ppm: 5,
+        base_msat: None,
+        liquidity_strength: 1.5,
+        asymmetry_premium: false,
+        peer_sync: false,
+    };
+}
+
 impl Default for Params {
     fn default() -> Self {
-        Self {
-            floor_ppm: 25,
-            ceiling_ppm: 2500,
-            step_pct: 50,
-            min_step_pct: 4,
-            epoch_hours: 12,
-            epoch_min_forwards: 4,
-            fire_sale_ppm: 5,
-            base_msat: None,
-            liquidity_strength: 1.5,
-            asymmetry_premium: false,
-            peer_sync: false,
-        }
+        Self::DEFAULT
     }
 }

@@ -10,35 +10,94 @@
 //! The defibrillator's half (spec: channel defibrillator): a stagnant candidate that is not on a
 //! probe yet gets a diagnostic rebalance of 50,000 sat from the fullest healthy channel, capped
 //! at the host's diagnostic fee — a deliberate small loss to learn whether it can route at all.
-#![no_std]
+#![cfg_attr(not(test), no_std)]
 
 extern crate alloc;
 
-use alloc::{format, string::String, vec, vec::Vec};
-use guest_support::Params;
+use alloc::{format, string::String, vec::Vec};
+use guest_support::{
+    money::{ppm_of, ratio_percent, sat_to_msat},
+    schema::{IntParam, Schema},
+    types::Param,
+};
 
 wit_bindgen::generate!({
     world: "rebalance-policy",
     path: "../../wit",
-    with: { "revops:policy/types@0.1.0": guest_support::types },
+    with: {
+        "revops:policy/types@0.1.0": guest_support::types,
+        "revops:policy/logging@0.1.0": guest_support::logging,
+    },
 });
 
-use guest_support::types::{
-    Channel, ParamKind, ParamSpec, ParamValue, ProfitabilityClass, RebalanceKind, RebalanceProposal,
-};
-use revops::policy::logging::{Level, log};
+use guest_support::types::{Channel, ProfitabilityClass, RebalanceKind, RebalanceProposal};
 
-fn log_panic(message: &str) {
-    log(Level::Error, message);
-}
-guest_support::panic_handler!(log_panic);
+guest_support::panic_handler!();
 
-const PPM: u128 = 1_000_000;
+const SHORT_SHARE_PCT: IntParam = IntParam::new(
+    "short-share-pct",
+    "A channel with less local share than this may be refilled, %.",
+    25,
+)
+.range(1, 49);
+const FULL_SHARE_PCT: IntParam = IntParam::new(
+    "full-share-pct",
+    "A channel with more local share than this may give, %.",
+    60,
+)
+.range(51, 99);
+const ROUTE_PPM: IntParam = IntParam::new(
+    "route-ppm",
+    "Expected route cost, ppm of the amount (conservative: real routes vary and some fail).",
+    700,
+)
+.range(0, 100_000);
+const MIN_MOVE_SAT: IntParam =
+    IntParam::new("min-move-sat", "Smallest move worth making, sat.", 50_000)
+        .range(1_000, 100_000_000);
+const DEMAND_DAYS: IntParam = IntParam::new(
+    "demand-days",
+    "Size a refill to this many days of shown demand.",
+    2,
+)
+.range(1, 30);
+const MAX_MOVES: IntParam =
+    IntParam::new("max-moves", "Most moves proposed per cycle.", 2).range(1, 20);
+const MARGIN_PCT: IntParam = IntParam::new(
+    "margin-pct",
+    "Expected income net of opportunity cost must beat the route cost by this much, %.",
+    100,
+)
+.range(0, 1_000);
+const DIAGNOSTIC_SAT: IntParam = IntParam::new(
+    "diagnostic-sat",
+    "Size of a diagnostic rebalance into a stagnant channel, sat.",
+    50_000,
+)
+.range(1_000, 50_000);
+const MAX_DIAGNOSTICS: IntParam = IntParam::new(
+    "max-diagnostics",
+    "Most diagnostic rebalances proposed per cycle (0: none).",
+    1,
+)
+.range(0, 10);
+
+const SCHEMA: Schema = Schema::new(&[
+    &SHORT_SHARE_PCT,
+    &FULL_SHARE_PCT,
+    &ROUTE_PPM,
+    &MIN_MOVE_SAT,
+    &DEMAND_DAYS,
+    &MAX_MOVES,
+    &MARGIN_PCT,
+    &DIAGNOSTIC_SAT,
+    &MAX_DIAGNOSTICS,
+]);
 
 struct Settings {
     short_share_pct: u64,
     full_share_pct: u64,
-    route_ppm: u64,
+    route_ppm: u32,
     min_move_msat: u64,
     demand_days: u64,
     max_moves: usize,
@@ -47,14 +106,30 @@ struct Settings {
     max_diagnostics: usize,
 }
 
+impl Settings {
+    fn read(params: &[Param]) -> Self {
+        Self {
+            short_share_pct: SHORT_SHARE_PCT.get_u64(params),
+            full_share_pct: FULL_SHARE_PCT.get_u64(params),
+            route_ppm: ROUTE_PPM.get_u32(params),
+            min_move_msat: sat_to_msat(MIN_MOVE_SAT.get_u64(params)),
+            demand_days: DEMAND_DAYS.get_u64(params),
+            max_moves: MAX_MOVES.get_usize(params),
+            margin_pct: MARGIN_PCT.get_u64(params),
+            diagnostic_msat: sat_to_msat(DIAGNOSTIC_SAT.get_u64(params)),
+            max_diagnostics: MAX_DIAGNOSTICS.get_usize(params),
+        }
+    }
+}
+
+/// Local share of the capacity, % (rounded down; an empty channel counts as capacity 1).
 fn share_pct(c: &Channel) -> u64 {
-    c.local_msat.saturating_mul(100) / c.capacity_msat.max(1)
+    ratio_percent(c.local_msat, c.capacity_msat.max(1)).unwrap_or(u64::MAX)
 }
 
 /// What a refill of `amount` into `dest` should earn: sold at its last broadcast fee.
 fn income(dest: &Channel, amount: u64) -> u64 {
-    let ppm = u128::from(dest.last_broadcast_ppm.unwrap_or(dest.fee_ppm));
-    (u128::from(amount) * ppm / PPM) as u64
+    ppm_of(amount, dest.last_broadcast_ppm.unwrap_or(dest.fee_ppm))
 }
 
 /// What the source would have earned selling the same liquidity itself over the horizon.
@@ -62,7 +137,7 @@ fn opportunity(source: &Channel, amount: u64, days: u64) -> u64 {
     let own_sales = (source.flow.out_msat_7d / 7)
         .saturating_mul(days)
         .min(amount);
-    (u128::from(own_sales) * u128::from(source.fee_ppm) / PPM) as u64
+    ppm_of(own_sales, source.fee_ppm)
 }
 
 struct Candidate {
@@ -85,8 +160,8 @@ fn candidates(channels: &[Channel], s: &Settings, max_fee_ppm: u32) -> Vec<Candi
         if amount < s.min_move_msat {
             continue;
         }
-        let route_cost = (u128::from(amount) * u128::from(s.route_ppm) / PPM) as u64 + 1_000;
-        let cap = (u128::from(amount) * u128::from(max_fee_ppm) / PPM) as u64;
+        let route_cost = ppm_of(amount, s.route_ppm) + 1_000;
+        let cap = ppm_of(amount, max_fee_ppm);
         let best_source = channels
             .iter()
             .enumerate()
@@ -159,17 +234,6 @@ fn diagnostics(channels: &[Channel], s: &Settings, used: &[usize]) -> Vec<(usize
     found
 }
 
-fn integer(name: &str, description: &str, default: i64, min: f64, max: f64) -> ParamSpec {
-    ParamSpec {
-        name: name.into(),
-        description: description.into(),
-        kind: ParamKind::Integer,
-        default: ParamValue::Integer(default),
-        min: Some(min),
-        max: Some(max),
-    }
-}
-
 struct RebalanceEv;
 
 impl Guest for RebalanceEv {
@@ -178,17 +242,7 @@ impl Guest for RebalanceEv {
             name: "rebalance-ev".into(),
             version: env!("CARGO_PKG_VERSION").into(),
             description: "Refills channels short of liquidity when the expected fee income beats route and opportunity costs.".into(),
-            params: vec![
-                integer("short-share-pct", "A channel with less local share than this may be refilled, %.", 25, 1.0, 49.0),
-                integer("full-share-pct", "A channel with more local share than this may give, %.", 60, 51.0, 99.0),
-                integer("route-ppm", "Expected route cost, ppm of the amount (conservative: real routes vary and some fail).", 700, 0.0, 100_000.0),
-                integer("min-move-sat", "Smallest move worth making, sat.", 50_000, 1_000.0, 100_000_000.0),
-                integer("demand-days", "Size a refill to this many days of shown demand.", 2, 1.0, 30.0),
-                integer("max-moves", "Most moves proposed per cycle.", 2, 1.0, 20.0),
-                integer("margin-pct", "Expected income net of opportunity cost must beat the route cost by this much, %.", 100, 0.0, 1_000.0),
-                integer("diagnostic-sat", "Size of a diagnostic rebalance into a stagnant channel, sat.", 50_000, 1_000.0, 50_000.0),
-                integer("max-diagnostics", "Most diagnostic rebalances proposed per cycle (0: none).", 1, 0.0, 10.0),
-            ],
+            params: SCHEMA.specs(),
         }
     }
 
@@ -197,18 +251,7 @@ impl Guest for RebalanceEv {
         snapshot: Snapshot,
         budget: RebalanceBudget,
     ) -> Result<RebalanceDecision, String> {
-        let p = Params(&ctx.params);
-        let settings = Settings {
-            short_share_pct: p.integer("short-share-pct", 25) as u64,
-            full_share_pct: p.integer("full-share-pct", 60) as u64,
-            route_ppm: p.integer("route-ppm", 700) as u64,
-            min_move_msat: p.integer("min-move-sat", 50_000) as u64 * 1000,
-            demand_days: p.integer("demand-days", 2) as u64,
-            max_moves: p.integer("max-moves", 2) as usize,
-            margin_pct: p.integer("margin-pct", 100) as u64,
-            diagnostic_msat: p.integer("diagnostic-sat", 50_000) as u64 * 1000,
-            max_diagnostics: p.integer("max-diagnostics", 1) as usize,
-        };
+        let settings = Settings::read(&ctx.params);
         let slots = (budget.max_concurrent.saturating_sub(budget.in_flight) as usize)
             .min(settings.max_moves);
         let mut remaining = budget.remaining_msat;
@@ -270,3 +313,24 @@ impl Guest for RebalanceEv {
 }
 
 export!(RebalanceEv);
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn schema_is_consistent() {
+        assert_eq!(SCHEMA.check(), Ok(()));
+        let s = Settings::read(&[]);
+        assert_eq!(
+            (s.short_share_pct, s.full_share_pct, s.route_ppm),
+            (25, 60, 700)
+        );
+        assert_eq!(
+            (s.min_move_msat, s.diagnostic_msat),
+            (50_000_000, 50_000_000)
+        );
+        assert_eq!((s.demand_days, s.max_moves, s.margin_pct), (2, 2, 100));
+        assert_eq!(s.max_diagnostics, 1);
+    }
+}
