@@ -5,7 +5,8 @@
 //! `MAX_HOLD_SECS`: a snapshot the hourly job missed (LNbits down, revops stopped) leaves a gap
 //! that is *not covered*, rather than stretching an old balance over it. A wallet absent from
 //! a snapshot counts 0 for that interval (spec). The average is over covered time only, so a
-//! young deployment with 10 hours of snapshots averages those 10 hours.
+//! young deployment with 10 hours of snapshots averages those 10 hours; with no covered time
+//! at all (the only snapshot was taken this second) it is the latest snapshot's balance.
 
 use crate::money::Msat;
 use std::collections::BTreeMap;
@@ -34,10 +35,12 @@ pub fn twab(snapshots: &[BalanceSnapshot], wallet: &str, now: u64) -> Twab {
     let start = now.saturating_sub(TWAB_WINDOW_SECS);
     let mut weighted: u128 = 0;
     let mut covered: u64 = 0;
+    let mut latest = None;
     for (i, snapshot) in snapshots.iter().enumerate() {
-        if snapshot.at >= now {
+        if snapshot.at > now {
             break;
         }
+        latest = Some(snapshot);
         let next = snapshots.get(i + 1).map_or(now, |n| n.at.min(now));
         let end = next.min(snapshot.at.saturating_add(MAX_HOLD_SECS));
         let from = snapshot.at.max(start);
@@ -49,11 +52,14 @@ pub fn twab(snapshots: &[BalanceSnapshot], wallet: &str, now: u64) -> Twab {
         weighted += u128::from(balance.msat()) * u128::from(secs);
         covered += secs;
     }
-    let average = weighted
-        .checked_div(u128::from(covered))
-        .map_or(0, |a| u64::try_from(a).unwrap_or(u64::MAX));
+    let average = match weighted.checked_div(u128::from(covered)) {
+        Some(average) => Msat::new(u64::try_from(average).unwrap_or(u64::MAX)),
+        None => latest
+            .and_then(|s| s.balances.get(wallet).copied())
+            .unwrap_or_default(),
+    };
     Twab {
-        average: Msat::new(average),
+        average,
         covered_secs: covered,
     }
 }
@@ -117,6 +123,13 @@ mod tests {
         let t = twab(&snaps, "alice", NOW);
         assert_eq!(t.covered_secs, 3 * HOUR);
         assert_eq!(t.average, Msat::new(6_000));
+    }
+
+    #[test]
+    fn a_snapshot_taken_this_second_counts_as_the_balance() {
+        let t = twab(&[snap(NOW, Some(7_000))], "alice", NOW);
+        assert_eq!((t.average, t.covered_secs), (Msat::new(7_000), 0));
+        assert_eq!(twab(&[snap(NOW + 1, Some(7_000))], "alice", NOW).average, Msat::ZERO);
     }
 
     #[test]
