@@ -112,6 +112,8 @@ mod tests {
             class_reason: "because".into(),
             diagnostic_attempts_14d: 0,
             probe_until: None,
+            open_cost_msat: None,
+            open_cost_payback_days: None,
             windows: vec![
                 WindowFigures::default(),
                 WindowFigures::default(),

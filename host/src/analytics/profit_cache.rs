@@ -82,6 +82,8 @@ mod tests {
             class_reason: String::new(),
             diagnostic_attempts_14d: 0,
             probe_until: None,
+            open_cost_msat: None,
+            open_cost_payback_days: None,
             windows: vec![window(1, 0), window(7, week_bp), window(30, month_bp)],
         }
     }

@@ -4,7 +4,10 @@
 
 use super::defibrillator::{DiagnosticHistory, Probe, zombie_reason};
 use crate::{
-    model::ProfitabilityClass, money::Msat, node::NodeChannel, scid::ShortChannelId,
+    model::ProfitabilityClass,
+    money::Msat,
+    node::{NodeChannel, OnchainFee},
+    scid::ShortChannelId,
     store::ChannelActivity,
 };
 use serde::Serialize;
@@ -28,6 +31,25 @@ pub struct DefibrillatorFacts {
     /// Diagnostic attempts in the last 14 days.
     pub histories: HashMap<ShortChannelId, DiagnosticHistory>,
     pub probes: HashMap<ShortChannelId, Probe>,
+    /// What opening each channel cost on chain, where the bookkeeper knows (`open_costs`).
+    pub open_costs: Option<HashMap<ShortChannelId, Msat>>,
+}
+
+/// Each channel's open cost: the on-chain fees the bookkeeper books to its account (the
+/// channel id). A channel the peer opened has none of ours.
+pub fn open_costs(channels: &[NodeChannel], fees: &[OnchainFee]) -> HashMap<ShortChannelId, Msat> {
+    channels
+        .iter()
+        .filter_map(|c| Some((c.short_channel_id?, c.channel_id.as_deref())))
+        .map(|(scid, account)| {
+            let paid: i64 = fees
+                .iter()
+                .filter(|f| Some(f.account.as_str()) == account)
+                .map(|f| f.fee_msat)
+                .sum();
+            (scid, Msat::new(u64::try_from(paid).unwrap_or(0)))
+        })
+        .collect()
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -61,6 +83,11 @@ pub struct ChannelProfitability {
     pub diagnostic_attempts_14d: u32,
     /// When the channel's zero-fee probe ends, while one is open.
     pub probe_until: Option<u64>,
+    /// What opening it cost on chain (`None`: unknown — no bookkeeper plugin).
+    pub open_cost_msat: Option<u64>,
+    /// Days of the last 30 days' net earnings it takes to earn the open cost back (`None`
+    /// when unknown or while it earns nothing).
+    pub open_cost_payback_days: Option<u64>,
     /// One entry per `WINDOW_DAYS`, shortest first.
     pub windows: Vec<WindowFigures>,
 }
@@ -94,6 +121,10 @@ pub fn profitability(
                 .and_then(|a| a.last_forward_ms)
                 .map(|ms| ms / 1000);
             let history = defib.histories.get(&scid).cloned().unwrap_or_default();
+            let open_cost_msat = defib
+                .open_costs
+                .as_ref()
+                .map(|costs| costs.get(&scid).map_or(0, |m| m.msat()));
             let zombie = zombie_reason(&history, last_forward_at, defib.now);
             let (class, class_reason) =
                 classify(age_days, watched_days, &windows[1], &windows[2], zombie);
@@ -108,6 +139,11 @@ pub fn profitability(
                 class_reason,
                 diagnostic_attempts_14d: history.attempts,
                 probe_until: defib.probes.get(&scid).map(|p| p.until),
+                open_cost_msat,
+                open_cost_payback_days: open_cost_msat.and_then(|cost| {
+                    let per_day = windows[2].net_msat / 30;
+                    (per_day > 0).then(|| cost.div_ceil(per_day as u64))
+                }),
                 windows,
             }
         })
@@ -330,9 +366,10 @@ mod tests {
             htlcs: Vec::new(),
             funding_height: Some(100),
             remote_fee: None,
+            channel_id: Some("ab".repeat(32)),
         };
         let now = 60 * DAY_SECS;
-        let defib = DefibrillatorFacts {
+        let mut defib = DefibrillatorFacts {
             now,
             observed_since: Some(0),
             histories: HashMap::from([(
@@ -349,9 +386,25 @@ mod tests {
                     until: now + 100,
                 },
             )]),
+            open_costs: None,
         };
         let activity: [BTreeMap<ShortChannelId, ChannelActivity>; 3] = Default::default();
+        let fees = [
+            OnchainFee {
+                account: "ab".repeat(32),
+                fee_msat: 308_000,
+                at: 0,
+            },
+            OnchainFee {
+                account: "wallet".into(),
+                fee_msat: 0,
+                at: 0,
+            },
+        ];
+        defib.open_costs = Some(open_costs(std::slice::from_ref(&channel), &fees));
         let report = profitability(&[channel], 100 + 144 * 60, &activity, &defib);
+        assert_eq!(report[0].open_cost_msat, Some(308_000));
+        assert_eq!(report[0].open_cost_payback_days, None, "it earns nothing");
         assert_eq!(report[0].class, ProfitabilityClass::Zombie);
         assert_eq!(report[0].diagnostic_attempts_14d, 2);
         assert_eq!(report[0].probe_until, Some(now + 100));

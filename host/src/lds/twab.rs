@@ -129,7 +129,10 @@ mod tests {
     fn a_snapshot_taken_this_second_counts_as_the_balance() {
         let t = twab(&[snap(NOW, Some(7_000))], "alice", NOW);
         assert_eq!((t.average, t.covered_secs), (Msat::new(7_000), 0));
-        assert_eq!(twab(&[snap(NOW + 1, Some(7_000))], "alice", NOW).average, Msat::ZERO);
+        assert_eq!(
+            twab(&[snap(NOW + 1, Some(7_000))], "alice", NOW).average,
+            Msat::ZERO
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 
 use super::{
     Forward, ForwardStatus, FoundRoute, Funds, Invoice, Node, NodeChannel, NodeError, NodeHtlc,
-    NodeInfo, Payment, PaymentStatus, RemoteFee, RouteHop, RouteRequest, STATE_NORMAL,
+    NodeInfo, OnchainFee, Payment, PaymentStatus, RemoteFee, RouteHop, RouteRequest, STATE_NORMAL,
     SetChannelFee,
     cln_json::{as_json, parse_payment, parse_routes, text_field, typed_request},
 };
@@ -19,9 +19,10 @@ use cln_rpc::{
     ClnRpc, RpcError, TypedRequest,
     model::{
         requests::{
-            FeeratesRequest, FeeratesStyle, GetinfoRequest, GetroutesRequest, InvoiceRequest,
-            ListforwardsIndex, ListforwardsRequest, ListfundsRequest, ListpeerchannelsRequest,
-            ListsendpaysRequest, SendpayRequest, SetchannelRequest, WaitsendpayRequest,
+            BkprlistincomeRequest, FeeratesRequest, FeeratesStyle, GetinfoRequest,
+            GetroutesRequest, InvoiceRequest, ListforwardsIndex, ListforwardsRequest,
+            ListfundsRequest, ListpeerchannelsRequest, ListsendpaysRequest, SendpayRequest,
+            SetchannelRequest, WaitsendpayRequest,
         },
         responses::{
             ListforwardsForwards, ListforwardsForwardsStatus, ListpeerchannelsChannels,
@@ -102,6 +103,9 @@ impl ClnNode {
     }
 }
 
+/// JSON-RPC's "method not found": lightningd's answer when no plugin provides a command.
+const METHOD_NOT_FOUND: i32 = -32601;
+
 fn rpc_error(method: &'static str, error: RpcError) -> NodeError {
     match error.code {
         Some(code) => NodeError::Rpc {
@@ -178,6 +182,7 @@ fn channel(c: ListpeerchannelsChannels) -> NodeChannel {
                 ppm: Ppm::new(r.fee_proportional_millionths),
                 cltv_expiry_delta: r.cltv_expiry_delta,
             }),
+        channel_id: c.channel_id.map(|id| id.to_string()),
     }
 }
 
@@ -272,6 +277,34 @@ impl Node for ClnNode {
             onchain_confirmed: Msat::new(onchain),
             channels_local: Msat::new(channels),
         })
+    }
+
+    fn onchain_fees(&self, since: u64) -> Result<Option<Vec<OnchainFee>>, NodeError> {
+        let request = BkprlistincomeRequest {
+            consolidate_fees: Some(true),
+            start_time: Some(u32::try_from(since).unwrap_or(u32::MAX)),
+            end_time: None,
+        };
+        let answer = self.call_keeping_error("bkpr-listincome", &request, self.timeout)?;
+        let response = match answer {
+            Ok(response) => response,
+            // The bookkeeper plugin is not loaded (or disabled): nothing is known.
+            Err(error) if error.code == Some(METHOD_NOT_FOUND) => return Ok(None),
+            Err(error) => return Err(rpc_error("bkpr-listincome", error)),
+        };
+        Ok(Some(
+            response
+                .income_events
+                .into_iter()
+                .filter(|e| e.tag == "onchain_fee")
+                .map(|e| OnchainFee {
+                    account: e.account,
+                    fee_msat: i64::try_from(e.debit_msat.msat()).unwrap_or(i64::MAX)
+                        - i64::try_from(e.credit_msat.msat()).unwrap_or(i64::MAX),
+                    at: u64::from(e.timestamp),
+                })
+                .collect(),
+        ))
     }
 
     fn set_channel_fee(&mut self, request: &SetChannelFee) -> Result<(), NodeError> {

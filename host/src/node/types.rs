@@ -65,6 +65,18 @@ pub struct NodeChannel {
     /// `updates.remote`: what the peer charges to forward to us over this channel, and its
     /// CLTV delta (`None` before the peer's channel_update arrived).
     pub remote_fee: Option<RemoteFee>,
+    /// The 32-byte channel id in hex: the bookkeeper's account name for the channel.
+    pub channel_id: Option<String>,
+}
+
+/// An on-chain fee the bookkeeper plugin attributes to an account (`bkpr-listincome`,
+/// tag `onchain_fee`): a channel's account is its channel id, the node's own is `wallet`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct OnchainFee {
+    pub account: String,
+    /// Debit minus credit: what the node paid (a later correction may be negative).
+    pub fee_msat: i64,
+    pub at: u64,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
@@ -239,6 +251,9 @@ pub trait Node {
     /// `feerates perkb`, the `opening` estimate, in sat per 1000 vbytes.
     fn opening_feerate_perkb(&self) -> Result<u32, NodeError>;
     fn funds(&self) -> Result<Funds, NodeError>;
+    /// `bkpr-listincome` from `since`: on-chain fees by account; `None` when the bookkeeper
+    /// plugin is not running (the costs are then unknown, not zero).
+    fn onchain_fees(&self, since: u64) -> Result<Option<Vec<OnchainFee>>, NodeError>;
     fn set_channel_fee(&mut self, request: &SetChannelFee) -> Result<(), NodeError>;
     /// The node's clock, unix seconds (simulated time in the simulator).
     fn now_secs(&self) -> u64;

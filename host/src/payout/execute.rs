@@ -343,6 +343,7 @@ mod tests {
             policy: "test".into(),
             solvency: solvency::check(Msat::ZERO, Msat::new(1), Msat::ZERO),
             cumulative_net_msat: 10_000_000,
+            onchain_costs_msat: None,
             high_water_msat: 0,
             carried_in: Msat::ZERO,
             distributable: Msat::new(10_000_000),

@@ -34,8 +34,11 @@ pub struct PayoutPlan {
     pub at: u64,
     pub policy: String,
     pub solvency: Solvency,
-    /// Net profit since the first investor joined (fees earned − rebalance fees), msat.
+    /// Net profit since the first investor joined (fees earned − rebalance fees − on-chain
+    /// costs booked by the bookkeeper), msat.
     pub cumulative_net_msat: i64,
+    /// On-chain fees since the first investor joined (`None`: no bookkeeper plugin, unknown).
+    pub onchain_costs_msat: Option<i64>,
     pub high_water_msat: i64,
     pub carried_in: Msat,
     pub distributable: Msat,
@@ -108,7 +111,13 @@ pub fn plan_payout(
             }
         })
         .collect();
-    let cumulative = store.net_profit_since(ledger.epoch_start)?;
+    // On-chain costs since the epoch, where the bookkeeper knows them, come off the profit.
+    let onchain_costs = node
+        .onchain_fees(ledger.epoch_start)?
+        .map(|fees| fees.iter().map(|f| f.fee_msat).sum::<i64>());
+    let cumulative = store
+        .net_profit_since(ledger.epoch_start)?
+        .saturating_sub(onchain_costs.unwrap_or(0));
     let available = distributable(cumulative, ledger.high_water_msat, ledger.carried);
     let native = funds.channels_local.saturating_sub(liabilities);
     let input = PayoutInput {
@@ -159,6 +168,7 @@ pub fn plan_payout(
         policy,
         solvency,
         cumulative_net_msat: cumulative,
+        onchain_costs_msat: onchain_costs,
         high_water_msat: ledger.high_water_msat,
         carried_in: ledger.carried,
         distributable: available,

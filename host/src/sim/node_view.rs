@@ -3,12 +3,22 @@
 
 use super::network::{BLOCK_SECS, START_HEIGHT, SimNetwork, node_id};
 use crate::{
+    model::Opener,
     money::{Msat, Ppm},
     node::{
-        Forward, FoundRoute, Funds, Invoice, Node, NodeChannel, NodeError, NodeInfo, Payment,
-        RemoteFee, RouteHop, RouteRequest, STATE_NORMAL, SetChannelFee,
+        Forward, FoundRoute, Funds, Invoice, Node, NodeChannel, NodeError, NodeInfo, OnchainFee,
+        Payment, RemoteFee, RouteHop, RouteRequest, STATE_NORMAL, SetChannelFee,
     },
+    scid::ShortChannelId,
 };
+
+/// vbytes of a funding transaction, for the simulated open cost.
+const FUNDING_VBYTES: u64 = 154;
+
+/// A simulated channel's 32-byte channel id, hex: derived from its short channel id.
+pub fn channel_id(scid: ShortChannelId) -> String {
+    format!("{:016x}", scid.as_u64()).repeat(4)
+}
 
 impl Node for SimNetwork {
     fn info(&self) -> Result<NodeInfo, NodeError> {
@@ -45,8 +55,30 @@ impl Node for SimNetwork {
                     ppm: Ppm::new(10),
                     cltv_expiry_delta: 34,
                 }),
+                channel_id: Some(channel_id(c.id)),
             })
             .collect())
+    }
+
+    fn onchain_fees(&self, since: u64) -> Result<Option<Vec<OnchainFee>>, NodeError> {
+        // The funding transactions of the channels we opened: about 154 vbytes each (one
+        // input, the funding output and change), at the scenario's base feerate.
+        let perkb = u64::from(self.scenario.feerate.base_perkb);
+        let blockheight = self.info()?.blockheight;
+        Ok(Some(
+            self.channels
+                .iter()
+                .filter(|c| c.spec.opener == Opener::Local)
+                .map(|c| OnchainFee {
+                    account: channel_id(c.id),
+                    fee_msat: i64::try_from(perkb * FUNDING_VBYTES).unwrap_or(i64::MAX),
+                    at: (self.now_ms / 1000).saturating_sub(
+                        u64::from(blockheight.saturating_sub(c.funding_height)) * BLOCK_SECS,
+                    ),
+                })
+                .filter(|fee| fee.at >= since)
+                .collect(),
+        ))
     }
 
     fn forwards_updated_since(&self, start: u64, limit: u32) -> Result<Vec<Forward>, NodeError> {

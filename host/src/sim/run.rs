@@ -8,7 +8,7 @@ use super::{
 use crate::{
     analytics::{
         FlowTracker,
-        profitability::{WINDOW_DAYS, profitability},
+        profitability::{WINDOW_DAYS, open_costs, profitability},
     },
     config::ConfigSnapshot,
     cycle::{
@@ -185,12 +185,12 @@ fn final_classes(
     let now = network.now_secs();
     let activity =
         store.channel_activity_windows(WINDOW_DAYS.map(|d| now.saturating_sub(d * 86_400)))?;
-    let report = profitability(
-        &network.channels()?,
-        network.info()?.blockheight,
-        &activity,
-        &store.defibrillator_facts(now)?,
-    );
+    let channels = network.channels()?;
+    let mut facts = store.defibrillator_facts(now)?;
+    facts.open_costs = network
+        .onchain_fees(0)?
+        .map(|fees| open_costs(&channels, &fees));
+    let report = profitability(&channels, network.info()?.blockheight, &activity, &facts);
     Ok(report.into_iter().map(|c| (c.channel, c.class)).collect())
 }
 

@@ -35,6 +35,7 @@ impl Store {
             observed_since: self.observed_since()?,
             histories: self.diagnostic_histories(now.saturating_sub(DIAGNOSTIC_WINDOW_SECS))?,
             probes: self.open_probes()?,
+            open_costs: None,
         })
     }
 

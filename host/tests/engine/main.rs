@@ -14,8 +14,8 @@ use revops::{
     model::PolicyKind,
     money::Msat,
     node::{
-        Forward, FoundRoute, Funds, Invoice, Node, NodeChannel, NodeError, NodeInfo, Payment,
-        RouteHop, RouteRequest, SetChannelFee,
+        Forward, FoundRoute, Funds, Invoice, Node, NodeChannel, NodeError, NodeInfo, OnchainFee,
+        Payment, RouteHop, RouteRequest, SetChannelFee,
     },
     runtime::{Canary, PolicySource, Registry, RuntimeLimits, Sandbox},
     sim::{Scenario, SimNetwork},
@@ -48,6 +48,9 @@ impl Node for RecordingNode {
     }
     fn funds(&self) -> Result<Funds, NodeError> {
         self.inner.funds()
+    }
+    fn onchain_fees(&self, since: u64) -> Result<Option<Vec<OnchainFee>>, NodeError> {
+        self.inner.onchain_fees(since)
     }
     fn set_channel_fee(&mut self, request: &SetChannelFee) -> Result<(), NodeError> {
         self.set_calls.push(request.clone());

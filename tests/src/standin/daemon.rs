@@ -215,6 +215,16 @@ fn handle(node: &mut SimNetwork, method: &str, params: &Value) -> Result<Value, 
             _ => Err(invalid("style: should be 'perkw' or 'perkb'")),
         },
         "listfunds" => Ok(shapes::listfunds()),
+        "bkpr-listincome" => {
+            let since = params
+                .get("start_time")
+                .and_then(Value::as_u64)
+                .unwrap_or(0);
+            match node.onchain_fees(since).map_err(internal)? {
+                Some(fees) => Ok(shapes::bkpr_listincome(&fees)),
+                None => Err(shapes::unknown_method_error(method)),
+            }
+        }
         "setchannel" => setchannel(node, params),
         "invoice" => {
             let amount = params

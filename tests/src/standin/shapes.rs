@@ -18,6 +18,17 @@ macro_rules! fixture {
     };
 }
 
+/// Shapes of plugin commands that the v26.06 capture lacks, from CLN's `doc/schemas/` examples.
+macro_rules! schema_example {
+    ($path:literal) => {
+        include_str!(concat!(
+            env!("CARGO_MANIFEST_DIR"),
+            "/fixtures/cln-schemas/",
+            $path
+        ))
+    };
+}
+
 fn parse(text: &str) -> Value {
     serde_json::from_str(text).expect("fixtures are valid JSON")
 }
@@ -75,6 +86,7 @@ fn peer_channel(c: &NodeChannel) -> Value {
     v["peer_connected"] = json!(c.peer_connected);
     v["state"] = json!(c.state);
     v["short_channel_id"] = json!(scid);
+    v["channel_id"] = json!(c.channel_id);
     v["opener"] = json!(match c.opener {
         revops::model::Opener::Local => "local",
         revops::model::Opener::Remote => "remote",
@@ -196,6 +208,34 @@ pub fn unknown_channel_error(scid: &str) -> Value {
         "id: Short channel id not found: invalid token '\"{scid}\"'"
     ));
     error
+}
+
+/// `bkpr-listincome`: the node's on-chain fees by account, each followed by the wallet's
+/// netting pair as the bookkeeper writes them, plus a routed credit that is not a fee.
+pub fn bkpr_listincome(fees: &[revops::node::OnchainFee]) -> Value {
+    let example =
+        parse(schema_example!("bkpr-listincome.json"))["response"]["income_events"].clone();
+    let [channel_fee, routed, wallet_debit, wallet_credit] =
+        [0, 1, 2, 3].map(|i| example[i].clone());
+    let mut events = Vec::new();
+    for (n, fee) in fees.iter().enumerate() {
+        let txid = format!("{:064x}", n + 1);
+        let mut event = channel_fee.clone();
+        event["account"] = json!(fee.account);
+        event["debit_msat"] = json!(fee.fee_msat.max(0));
+        event["credit_msat"] = json!((-fee.fee_msat).max(0));
+        event["timestamp"] = json!(fee.at);
+        event["txid"] = json!(txid);
+        events.push(event);
+        for template in [&wallet_debit, &wallet_credit] {
+            let mut wallet = template.clone();
+            wallet["timestamp"] = json!(fee.at);
+            wallet["txid"] = json!(txid);
+            events.push(wallet);
+        }
+    }
+    events.push(routed);
+    json!({ "income_events": events })
 }
 
 pub fn unknown_method_error(method: &str) -> Value {

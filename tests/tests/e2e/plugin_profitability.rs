@@ -256,3 +256,53 @@ fn the_defibrillator_sends_a_diagnostic_and_prices_the_channel_at_zero() {
         "{again}"
     );
 }
+
+#[test]
+fn open_costs_come_from_the_bookkeeper_and_are_unknown_without_it() {
+    // Eight channels: the seventh was opened by its peer.
+    let (node, now) = node_with_recent_history(8);
+    let mut standin = StandIn::start(node, json!({}));
+    standin.daemon.lock().unwrap().node.advance_to(now);
+    standin
+        .call("revenue-run", json!({ "kind": "fee", "dry_run": true }))
+        .unwrap();
+    let report = standin.call("revenue-profitability", json!([])).unwrap();
+    let channels = report["channels"].as_array().unwrap();
+    let listed = standin.daemon.lock().unwrap().node.channels().unwrap();
+    for (row, channel) in channels.iter().zip(&listed) {
+        // The simulated funding transactions: 154 vbytes at 2,000 sat per 1,000 vbytes.
+        let expected = match channel.opener {
+            revops::model::Opener::Local => 308_000,
+            revops::model::Opener::Remote => 0,
+        };
+        assert_eq!(row["open_cost_msat"], expected, "{row}");
+    }
+    assert!(
+        listed
+            .iter()
+            .any(|c| c.opener == revops::model::Opener::Remote)
+    );
+    assert!(
+        channels
+            .iter()
+            .any(|c| c["open_cost_payback_days"].is_u64()),
+        "an earning channel we opened has a payback time: {report}"
+    );
+    // lightningd without the bookkeeper plugin answers "Unknown command".
+    standin.fail(
+        "bkpr-listincome",
+        revops_tests::standin::daemon::Fault::Error {
+            code: -32601,
+            message: "Unknown command 'bkpr-listincome'".into(),
+        },
+    );
+    let report = standin.call("revenue-profitability", json!([])).unwrap();
+    assert!(
+        report["channels"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|c| c["open_cost_msat"].is_null() && c["open_cost_payback_days"].is_null()),
+        "{report}"
+    );
+}

@@ -29,5 +29,8 @@ fn the_guest_sdk_and_shipped_policies_pass_their_unit_tests() {
         .filter_map(|l| l.strip_prefix("test result: ok. "))
         .filter_map(|l| l.split_whitespace().next()?.parse::<usize>().ok())
         .sum();
-    assert!(passed >= 40, "expected the SDK and policy tests, ran {passed}:\n{stdout}");
+    assert!(
+        passed >= 40,
+        "expected the SDK and policy tests, ran {passed}:\n{stdout}"
+    );
 }

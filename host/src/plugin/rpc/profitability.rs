@@ -2,7 +2,9 @@
 
 use super::{super::state::Revops, blocking, serde_name, to_value};
 use crate::{
-    analytics::profitability::{ChannelProfitability, WINDOW_DAYS, WindowFigures, profitability},
+    analytics::profitability::{
+        ChannelProfitability, WINDOW_DAYS, WindowFigures, open_costs, profitability,
+    },
     node::{Funds, Node},
     plugin::{
         errors::{CYCLE_FAILED, NOT_FOUND, internal, invalid_params, rpc_error},
@@ -44,7 +46,12 @@ pub(super) fn read_view(
         .store()
         .channel_activity_windows(WINDOW_DAYS.map(|days| now.saturating_sub(days * DAY_SECS)))
         .map_err(internal)?;
-    let defib = state.store().defibrillator_facts(now).map_err(internal)?;
+    let mut defib = state.store().defibrillator_facts(now).map_err(internal)?;
+    // Open costs come from the bookkeeper plugin; without it they stay unknown.
+    defib.open_costs = node
+        .onchain_fees(0)
+        .map_err(lightningd)?
+        .map(|fees| open_costs(&channels, &fees));
     Ok(ProfitabilityView {
         now,
         funds,
