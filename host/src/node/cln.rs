@@ -19,6 +19,7 @@ use cln_rpc::{
     ClnRpc, RpcError, TypedRequest,
     model::{
         requests::{
+            AskrenecreatelayerRequest, AskrenedisablenodeRequest, AskrenelistlayersRequest,
             BkprlistincomeRequest, FeeratesRequest, FeeratesStyle, GetinfoRequest,
             GetroutesRequest, InvoiceRequest, ListforwardsIndex, ListforwardsRequest,
             ListfundsRequest, ListpeerchannelsRequest, ListsendpaysRequest, SendpayRequest,
@@ -342,6 +343,42 @@ impl Node for ClnNode {
             payment_secret: text_field("invoice", &response, "payment_secret")?,
             bolt11: text_field("invoice", &response, "bolt11")?,
         })
+    }
+
+    fn exclude_node_in_layer(&self, layer: &str, node_id: &str) -> Result<(), NodeError> {
+        let listed = self.call(
+            "askrene-listlayers",
+            &AskrenelistlayersRequest {
+                layer: Some(layer.to_owned()),
+            },
+        )?;
+        let existing = listed.layers.into_iter().find(|l| l.layer == layer);
+        if existing.is_none() {
+            // Not persistent: lightningd forgets it at restart and revops makes it again.
+            self.call(
+                "askrene-create-layer",
+                &AskrenecreatelayerRequest {
+                    layer: layer.to_owned(),
+                    persistent: Some(false),
+                },
+            )?;
+        }
+        let disabled =
+            existing.is_some_and(|l| l.disabled_nodes.iter().any(|n| n.to_string() == node_id));
+        if !disabled {
+            let node = node_id.parse().map_err(|e| NodeError::Protocol {
+                method: "askrene-disable-node",
+                detail: format!("our node id {node_id:?}: {e}"),
+            })?;
+            self.call(
+                "askrene-disable-node",
+                &AskrenedisablenodeRequest {
+                    layer: layer.to_owned(),
+                    node,
+                },
+            )?;
+        }
+        Ok(())
     }
 
     fn get_routes(&self, route: &RouteRequest) -> Result<Vec<FoundRoute>, NodeError> {

@@ -284,4 +284,7 @@ pub trait Node {
     ) -> Result<Payment, NodeError>;
     /// `listsendpays payment_hash=…`: every attempt for the hash (for reconciliation at start).
     fn list_send_pays(&self, payment_hash: &str) -> Result<Vec<Payment>, NodeError>;
+    /// Makes sure askrene `layer` exists and disables `node_id` in it (`askrene-listlayers`,
+    /// `-create-layer`, `-disable-node`), so routes found with it never cross that node.
+    fn exclude_node_in_layer(&self, layer: &str, node_id: &str) -> Result<(), NodeError>;
 }

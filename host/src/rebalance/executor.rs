@@ -13,6 +13,8 @@ use serde::{Deserialize, Serialize};
 /// The CLTV our own invoice asks for on the last hop.
 const FINAL_CLTV: u32 = 18;
 const INTENT_ACTION: &str = "rebalance";
+/// The askrene layer in which revops disables its own node for rebalance routes.
+pub const EXCLUDE_SELF_LAYER: &str = "revops-rebalance";
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct RebalanceOrder {
@@ -115,12 +117,26 @@ fn circular_route(
             back_hop,
         ]));
     }
+    // Routes must not come back through us (DESIGN: layers excluding our node); if askrene
+    // refuses the layer, routes through us are still filtered out below.
+    let layers = match node.exclude_node_in_layer(EXCLUDE_SELF_LAYER, our_id) {
+        Ok(()) => vec![EXCLUDE_SELF_LAYER.to_owned()],
+        Err(crate::node::NodeError::Rpc { code, message }) => {
+            tracing::warn!(
+                code,
+                message,
+                "cannot exclude our node from askrene routes; filtering instead"
+            );
+            Vec::new()
+        }
+        Err(other) => return Err(other.into()),
+    };
     let request = RouteRequest {
         source: source.peer_id.clone(),
         destination: destination.peer_id.clone(),
         amount: to_peer,
         max_fee: budget,
-        layers: Vec::new(),
+        layers,
         final_cltv: back_cltv,
     };
     let routes = match node.get_routes(&request) {

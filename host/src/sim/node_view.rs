@@ -60,6 +60,11 @@ impl Node for SimNetwork {
             .collect())
     }
 
+    fn exclude_node_in_layer(&self, _layer: &str, _node_id: &str) -> Result<(), NodeError> {
+        // The simulated network never routes through our own node: nothing to exclude.
+        Ok(())
+    }
+
     fn onchain_fees(&self, since: u64) -> Result<Option<Vec<OnchainFee>>, NodeError> {
         // The funding transactions of the channels we opened: about 154 vbytes each (one
         // input, the funding output and change), at the scenario's base feerate.

@@ -52,6 +52,9 @@ impl Node for RecordingNode {
     fn onchain_fees(&self, since: u64) -> Result<Option<Vec<OnchainFee>>, NodeError> {
         self.inner.onchain_fees(since)
     }
+    fn exclude_node_in_layer(&self, layer: &str, node_id: &str) -> Result<(), NodeError> {
+        self.inner.exclude_node_in_layer(layer, node_id)
+    }
     fn set_channel_fee(&mut self, request: &SetChannelFee) -> Result<(), NodeError> {
         self.set_calls.push(request.clone());
         if self.fail_setchannel {

@@ -11,7 +11,7 @@ use revops::{
 };
 use serde_json::{Value, json};
 use std::{
-    collections::HashMap,
+    collections::{BTreeMap, HashMap},
     io::{BufReader, Write},
     os::unix::net::{UnixListener, UnixStream},
     sync::{Arc, Mutex},
@@ -35,6 +35,8 @@ pub struct Daemon {
     /// When set, `listforwards` serves this many made-up settled forwards instead of the
     /// simulated node's (for the ingestion benchmark).
     pub synthetic_forwards: Option<u64>,
+    /// askrene layers: name → disabled node ids (askrene keeps them in lightningd's memory).
+    pub layers: BTreeMap<String, Vec<String>>,
 }
 
 impl Daemon {
@@ -81,6 +83,7 @@ fn connection(stream: UnixStream, daemon: Arc<Mutex<Daemon>>) {
                     ("listforwards", Some(total)) => {
                         Ok(synthetic_forwards(&daemon.node, &params, total))
                     }
+                    (m, _) if m.starts_with("askrene-") => askrene(&mut daemon.layers, m, &params),
                     _ => handle(&mut daemon.node, &method, &params),
                 },
             }
@@ -180,6 +183,52 @@ fn sendpay(node: &mut SimNetwork, params: &Value) -> Result<Value, Value> {
         .map_err(node_error)?;
     let destination = node.info().map_err(node_error)?.id;
     Ok(shapes::sendpay(&payment, &destination, &label))
+}
+
+/// `askrene-listlayers`, `-create-layer`, `-disable-node`, answered as askrene does.
+fn askrene(
+    layers: &mut BTreeMap<String, Vec<String>>,
+    method: &str,
+    params: &Value,
+) -> Result<Value, Value> {
+    let layer = params
+        .get("layer")
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    match method {
+        "askrene-listlayers" => {
+            Ok(shapes::askrene_layers(layers.iter().filter(|(name, _)| {
+                layer.as_ref().is_none_or(|l| l == *name)
+            })))
+        }
+        "askrene-create-layer" => {
+            let name = layer.ok_or_else(|| invalid("missing required parameter: layer"))?;
+            if layers.contains_key(&name) {
+                return Err(
+                    json!({ "code": -1, "message": format!("Layer {name} already exists") }),
+                );
+            }
+            layers.insert(name.clone(), Vec::new());
+            Ok(shapes::askrene_layers(
+                layers.iter().filter(|(n, _)| **n == name),
+            ))
+        }
+        "askrene-disable-node" => {
+            let name = layer.ok_or_else(|| invalid("missing required parameter: layer"))?;
+            let node = params
+                .get("node")
+                .and_then(Value::as_str)
+                .ok_or_else(|| invalid("missing required parameter: node"))?;
+            let disabled = layers
+                .get_mut(&name)
+                .ok_or_else(|| json!({ "code": -1, "message": format!("Unknown layer {name}") }))?;
+            if !disabled.iter().any(|n| n == node) {
+                disabled.push(node.to_owned());
+            }
+            Ok(json!({}))
+        }
+        other => Err(shapes::unknown_method_error(other)),
+    }
 }
 
 fn invalid(message: impl Into<String>) -> Value {

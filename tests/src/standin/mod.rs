@@ -53,6 +53,7 @@ pub fn serve_socket(node: SimNetwork) -> Socket {
         calls: Vec::new(),
         faults: Default::default(),
         synthetic_forwards: None,
+        layers: Default::default(),
     }));
     daemon::serve(
         UnixListener::bind(&path).expect("bind lightning-rpc"),
@@ -95,6 +96,7 @@ impl StandIn {
             calls: Vec::new(),
             faults: Default::default(),
             synthetic_forwards: None,
+            layers: Default::default(),
         }));
         daemon::serve(
             UnixListener::bind(&socket).expect("bind lightning-rpc"),

@@ -238,6 +238,24 @@ pub fn bkpr_listincome(fees: &[revops::node::OnchainFee]) -> Value {
     json!({ "income_events": events })
 }
 
+/// `askrene-listlayers` / `-create-layer` answers (CLN's schema: every list present, possibly
+/// empty).
+pub fn askrene_layers<'a>(layers: impl Iterator<Item = (&'a String, &'a Vec<String>)>) -> Value {
+    let layers: Vec<Value> = layers
+        .map(|(name, disabled)| {
+            json!({
+                "layer": name,
+                "persistent": false,
+                "disabled_nodes": disabled,
+                "created_channels": [],
+                "channel_updates": [],
+                "constraints": [],
+            })
+        })
+        .collect();
+    json!({ "layers": layers })
+}
+
 pub fn unknown_method_error(method: &str) -> Value {
     let mut error = parse(fixture!("rpc/error-unknown-method.json"))["response"]["error"].clone();
     error["message"] = json!(format!("Unknown command '{method}'"));

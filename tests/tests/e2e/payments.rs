@@ -6,6 +6,7 @@ use revops::{
     node::{ClnNode, Node, NodeChannel, NodeError, PaymentStatus, RouteHop, RouteRequest},
 };
 use revops_tests::standin::{serve_socket, simulated_node};
+use serde_json::json;
 use std::time::Duration;
 
 fn connect(socket: &std::path::Path, runtime: &tokio::runtime::Runtime) -> ClnNode {
@@ -178,4 +179,35 @@ fn the_rebalance_executor_works_over_lightningds_socket() {
     assert_eq!(route.len(), 3, "out, through the network, back in");
     assert_eq!(route[0]["channel"], order.source.to_string());
     assert_eq!(route[2]["channel"], order.destination.to_string());
+
+    // Routes are asked for in a layer where askrene may not use our own node (made once).
+    let daemon = socket.daemon.lock().unwrap();
+    let our_id = daemon.node.info().unwrap().id;
+    let created = daemon.calls_of("askrene-create-layer");
+    assert_eq!(
+        created,
+        vec![json!({ "layer": "revops-rebalance", "persistent": false })]
+    );
+    assert_eq!(
+        daemon.calls_of("askrene-disable-node"),
+        vec![json!({ "layer": "revops-rebalance", "node": our_id })]
+    );
+    assert_eq!(
+        daemon.calls_of("getroutes")[0]["layers"],
+        json!(["revops-rebalance"])
+    );
+    drop(daemon);
+    let again = RebalanceOrder {
+        label: "executor-2".into(),
+        ..order.clone()
+    };
+    execute(&mut node, &mut store, &again, 10).unwrap();
+    let daemon = socket.daemon.lock().unwrap();
+    assert_eq!(
+        daemon.calls_of("askrene-create-layer").len(),
+        1,
+        "the layer is kept"
+    );
+    assert_eq!(daemon.calls_of("askrene-disable-node").len(), 1);
+    assert_eq!(daemon.calls_of("askrene-listlayers").len(), 2);
 }
