@@ -8,7 +8,7 @@ mod snapshot;
 mod vault;
 
 pub use execute::{PayoutOutcome, run_payout};
-pub use plan::{PayoutPlan, PlannedInvestor, plan_payout};
+pub use plan::{PayoutPlan, PlannedInvestor, plan_payout, solvency_on};
 pub use snapshot::{SnapshotReport, take_snapshot};
 pub use vault::{InvestorVault, LnbitsVault};
 

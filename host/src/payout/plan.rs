@@ -11,7 +11,7 @@ use crate::{
     },
     model::{self, CallContext, PayoutInput, PolicyKind},
     money::Msat,
-    node::Node,
+    node::{Funds, Node},
     runtime::Registry,
     store::Store,
 };
@@ -56,6 +56,26 @@ pub struct PayoutPlan {
     pub policy_state: Vec<u8>,
 }
 
+/// The solvency check against the node as it is: its normal channels' local balance
+/// (`listfunds`) less the outgoing HTLCs pending on them.
+pub fn solvency_on(
+    node: &dyn Node,
+    funds: &Funds,
+    liabilities: Msat,
+) -> Result<Solvency, PayoutError> {
+    let pending_out = node
+        .channels()?
+        .iter()
+        .filter(|c| c.is_normal())
+        .flat_map(|c| c.htlcs.iter().filter(|h| h.outgoing).map(|h| h.amount))
+        .fold(Msat::ZERO, Msat::saturating_add);
+    Ok(solvency::check(
+        liabilities,
+        funds.channels_local,
+        pending_out,
+    ))
+}
+
 /// The facts and the policy's decision for `period`; records only the solvency check.
 #[allow(
     clippy::too_many_arguments,
@@ -83,13 +103,7 @@ pub fn plan_payout(
         .collect::<Result<Vec<Msat>, _>>()?;
     let liabilities = Msat::checked_sum(balances.iter().copied()).unwrap_or(Msat::MAX);
     let funds = node.funds()?;
-    let pending_out = node
-        .channels()?
-        .iter()
-        .filter(|c| c.is_normal())
-        .flat_map(|c| c.htlcs.iter().filter(|h| h.outgoing).map(|h| h.amount))
-        .fold(Msat::ZERO, Msat::saturating_add);
-    let solvency = solvency::check(liabilities, funds.channels_local, pending_out);
+    let solvency = solvency_on(node, &funds, liabilities)?;
     store.record_solvency(now, Some(period), &solvency)?;
     if !solvency.solvent {
         tracing::warn!(period, reason = %solvency.reason, "payout halted by the solvency check");

@@ -4,13 +4,13 @@
 use super::state::{LdsSetup, Revops};
 use crate::{
     embedded,
-    lds::solvency::{self, Solvency},
+    lds::solvency::Solvency,
     model::PolicyKind,
     money::Msat,
     node::Node,
     payout::{
         LnbitsVault, PAYOUT_SLOT, PayoutError, PayoutOutcome, PayoutPlan, SnapshotReport,
-        plan_payout, run_payout, take_snapshot,
+        plan_payout, run_payout, solvency_on, take_snapshot,
     },
 };
 use std::collections::BTreeMap;
@@ -84,14 +84,7 @@ impl Revops {
         }
         let node = self.connect(runtime).map_err(PayoutError::from)?;
         let funds = node.funds().map_err(PayoutError::from)?;
-        let pending = node
-            .channels()
-            .map_err(PayoutError::from)?
-            .iter()
-            .filter(|c| c.is_normal())
-            .flat_map(|c| c.htlcs.iter().filter(|h| h.outgoing).map(|h| h.amount))
-            .fold(Msat::ZERO, Msat::saturating_add);
-        let check = solvency::check(liabilities, funds.channels_local, pending);
+        let check = solvency_on(&node, &funds, liabilities)?;
         self.store()
             .record_solvency(unix_now(), None, &check)
             .map_err(PayoutError::from)?;
