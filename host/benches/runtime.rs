@@ -3,6 +3,9 @@
 //! Measures compile time, cached load, the fixed cost of a call (fresh store + instantiate),
 //! a 1,000-channel fee call against the same logic compiled natively, and hot swaps under a
 //! concurrent caller. Prints medians and 90th percentiles.
+//!
+//! `REVOPS_BENCH_GUESTS=a.wasm,b.wasm` instead measures those fee components (the Python and JS
+//! examples, built with their `build.sh`): compile, cached load, calls of 0 and 1,000 channels.
 
 use revops::{
     embedded::shipped,
@@ -85,7 +88,64 @@ fn native_balance_curve(snapshot: &Snapshot) -> Vec<FeeProposal> {
         .collect()
 }
 
+/// Compile, cached load and call times of one (large) fee component.
+fn bench_guest(path: &str, ctx: &CallContext) {
+    let wasm = std::fs::read(path).expect("reading the component");
+    println!("\n{path} ({:.1} MB)", wasm.len() as f64 / 1e6);
+    let sandbox = Sandbox::new(None).unwrap();
+    stats(
+        "compile (no cache)",
+        (0..3)
+            .map(|_| prepare(&sandbox, &wasm).compile.elapsed)
+            .collect(),
+    );
+    let cache_dir = tempfile::tempdir().unwrap();
+    let cached = Sandbox::new(Some(cache_dir.path())).unwrap();
+    prepare(&cached, &wasm);
+    let mut loads = Vec::new();
+    let mut prepares = Vec::new();
+    for _ in 0..10 {
+        let started = Instant::now();
+        let policy = prepare(&cached, &wasm);
+        prepares.push(started.elapsed());
+        assert_eq!(policy.compile.source, CompileSource::Cache);
+        loads.push(policy.compile.elapsed);
+    }
+    stats("cached load (deserialize .cwasm)", loads);
+    stats("cached load + type-check + describe()", prepares);
+    let policy = prepare(&cached, &wasm);
+    stats(
+        "call, 0 channels (store + instantiate)",
+        (0..50)
+            .map(|_| time(|| policy.propose_fees(ctx, &Snapshot::default()).unwrap()))
+            .collect(),
+    );
+    for (channels, n) in [(20, 50), (1000, 30)] {
+        let snapshot = sample_snapshot(channels, 1);
+        policy.propose_fees(ctx, &snapshot).unwrap();
+        stats(
+            &format!("call, {channels} channels (end to end)"),
+            (0..n)
+                .map(|_| time(|| policy.propose_fees(ctx, &snapshot).unwrap()))
+                .collect(),
+        );
+        let fuel = policy.propose_fees(ctx, &snapshot).unwrap().fuel_used;
+        println!("{:<44} {fuel}", format!("fuel used, {channels} channels"));
+    }
+}
+
 fn main() {
+    if let Some(guests) = std::env::var_os("REVOPS_BENCH_GUESTS") {
+        let ctx = CallContext {
+            now_secs: SAMPLE_NOW_SECS,
+            seed: 1,
+            ..CallContext::default()
+        };
+        for path in guests.to_string_lossy().split(',') {
+            bench_guest(path, &ctx);
+        }
+        return;
+    }
     let wasm = shipped("balance-curve").expect("shipped").wasm;
     let static_wasm = shipped("static").expect("shipped").wasm;
     let ctx = CallContext {

@@ -74,7 +74,7 @@ pub struct NewArgs {
     /// fee, rebalance or payout.
     #[arg(long, default_value = "fee")]
     pub kind: String,
-    /// Template language.
+    /// Template language: rust, python or js (python and js: fee policies only).
     #[arg(long, default_value = "rust")]
     pub lang: String,
     /// Where to create the project directory.

@@ -170,6 +170,8 @@ fn print_json(policy: &LoadedPolicy, sample: &SampleRun) -> anyhow::Result<()> {
         "size_bytes": policy.size_bytes,
         "sha256": policy.sha256_hex(),
         "compile": policy.compile,
+        "wasi": policy.uses_wasi(),
+        "memory_limit_bytes": policy.limits.memory_bytes,
         "params": policy.params,
         "sample_run": {
             "elapsed_us": elapsed.as_micros() as u64,
@@ -194,6 +196,15 @@ fn print_human(policy: &LoadedPolicy, snapshot: &Snapshot, sample: &SampleRun) {
         policy.source, policy.size_bytes
     );
     println!("sha256      {}", policy.sha256_hex());
+    println!(
+        "sandbox     {} MiB memory, {}",
+        policy.limits.memory_bytes >> 20,
+        if policy.uses_wasi() {
+            "deterministic WASI (fixed clocks, seeded random, no files/env/network)"
+        } else {
+            "no WASI"
+        }
+    );
     let how = match policy.compile.source {
         CompileSource::Compiled => "compiled",
         CompileSource::Cache => "from the precompiled cache",

@@ -1,5 +1,6 @@
-//! `revops policy new NAME --kind KIND`: a policy project that builds with one command and
-//! passes `revops policy check` unchanged.
+//! `revops policy new NAME --kind KIND [--lang rust|python|js]`: a policy project that builds
+//! with one command and passes `revops policy check` unchanged. Python and JavaScript templates
+//! exist for fee policies; they decide exactly as the Rust fee template does.
 
 use super::NewArgs;
 use crate::model::PolicyKind;
@@ -13,12 +14,35 @@ const README: &str = include_str!("../../templates/rust/README.md.tmpl");
 const FEE: &str = include_str!("../../templates/rust/fee.rs.tmpl");
 const REBALANCE: &str = include_str!("../../templates/rust/rebalance.rs.tmpl");
 const PAYOUT: &str = include_str!("../../templates/rust/payout.rs.tmpl");
+const PY_APP: &str = include_str!("../../templates/python/app.py.tmpl");
+const PY_BUILD: &str = include_str!("../../templates/python/build.sh.tmpl");
+const PY_README: &str = include_str!("../../templates/python/README.md.tmpl");
+const PY_REQUIREMENTS: &str = include_str!("../../templates/python/requirements.txt");
+const JS_POLICY: &str = include_str!("../../templates/js/policy.js.tmpl");
+const JS_BUILD: &str = include_str!("../../templates/js/build.sh.tmpl");
+const JS_README: &str = include_str!("../../templates/js/README.md.tmpl");
+const JS_PACKAGE: &str = include_str!("../../templates/js/package.json");
+const JS_LOCK: &str = include_str!("../../templates/js/package-lock.json");
+
+#[derive(Copy, Clone, PartialEq, Eq)]
+enum Lang {
+    Rust,
+    Python,
+    Js,
+}
 
 pub fn run(args: &NewArgs) -> anyhow::Result<()> {
     let kind: PolicyKind = args.kind.parse()?;
-    if args.lang != "rust" {
+    let lang = match args.lang.as_str() {
+        "rust" => Lang::Rust,
+        "python" | "py" => Lang::Python,
+        "js" | "javascript" => Lang::Js,
+        other => bail!("--lang {other}: choose rust, python or js"),
+    };
+    if lang != Lang::Rust && kind != PolicyKind::Fee {
         bail!(
-            "--lang {}: only rust templates exist in this version (Python and JavaScript come later)",
+            "--lang {} --kind {kind}: not yet for python/js; only fee policies have Python and \
+             JavaScript templates in this version (use --lang rust for {kind} policies)",
             args.lang
         );
     }
@@ -49,32 +73,63 @@ pub fn run(args: &NewArgs) -> anyhow::Result<()> {
             .replace("{{crate}}", &crate_name)
             .replace("{{kind}}", kind.as_str())
     };
-    let lib = match kind {
-        PolicyKind::Fee => FEE,
-        PolicyKind::Rebalance => REBALANCE,
-        PolicyKind::Payout => PAYOUT,
+    let files: Vec<(&str, String)> = match lang {
+        Lang::Rust => {
+            let lib = match kind {
+                PolicyKind::Fee => FEE,
+                PolicyKind::Rebalance => REBALANCE,
+                PolicyKind::Payout => PAYOUT,
+            };
+            vec![
+                ("Cargo.toml", fill(CARGO_TOML)),
+                ("README.md", fill(README)),
+                ("src/lib.rs", fill(lib)),
+                ("src/glue.rs", fill(GLUE)),
+                (".gitignore", "/target\n".to_owned()),
+            ]
+        }
+        Lang::Python => vec![
+            ("app.py", fill(PY_APP)),
+            ("build.sh", fill(PY_BUILD)),
+            ("requirements.txt", PY_REQUIREMENTS.to_owned()),
+            ("README.md", fill(PY_README)),
+            (".gitignore", "/target\n__pycache__/\n".to_owned()),
+        ],
+        Lang::Js => vec![
+            ("policy.js", fill(JS_POLICY)),
+            ("build.sh", fill(JS_BUILD)),
+            ("package.json", JS_PACKAGE.to_owned()),
+            ("package-lock.json", JS_LOCK.to_owned()),
+            ("README.md", fill(JS_README)),
+            (".gitignore", "/target\n/node_modules\n".to_owned()),
+        ],
     };
-    let files: [(&str, String); 6] = [
-        ("Cargo.toml", fill(CARGO_TOML)),
-        ("README.md", fill(README)),
-        ("src/lib.rs", fill(lib)),
-        ("src/glue.rs", fill(GLUE)),
-        ("wit/policy.wit", WIT.to_owned()),
-        (".gitignore", "/target\n".to_owned()),
-    ];
-    for (path, content) in &files {
+    for (path, content) in files.iter().chain([&("wit/policy.wit", WIT.to_owned())]) {
         write(&dir.join(path), content)?;
     }
     println!("created {kind} policy {} in {}", args.name, dir.display());
-    println!(
-        "build:  cd {} && cargo build --release --target wasm32-wasip2",
-        dir.display()
-    );
-    println!(
-        "check:  revops policy check {}/target/wasm32-wasip2/release/{crate_name}.wasm",
-        dir.display()
-    );
+    let wasm = match lang {
+        Lang::Rust => {
+            println!(
+                "build:  cd {} && cargo build --release --target wasm32-wasip2",
+                dir.display()
+            );
+            format!("target/wasm32-wasip2/release/{crate_name}.wasm")
+        }
+        Lang::Python | Lang::Js => {
+            make_executable(&dir.join("build.sh"))?;
+            println!("build:  {}/build.sh", dir.display());
+            format!("target/{}.wasm", args.name)
+        }
+    };
+    println!("check:  revops policy check {}/{wasm}", dir.display());
     Ok(())
+}
+
+fn make_executable(path: &Path) -> anyhow::Result<()> {
+    use std::os::unix::fs::PermissionsExt as _;
+    std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755))
+        .with_context(|| format!("making {} executable", path.display()))
 }
 
 fn write(path: &Path, content: &str) -> anyhow::Result<()> {

@@ -86,7 +86,7 @@ pub enum LoadError {
     #[error("no shipped {kind} policy named {name:?} (see `revops policy shipped`)")]
     UnknownEmbedded { kind: PolicyKind, name: String },
     #[error(
-        "component imports {import:?}, which revops does not grant; policies may import only revops:policy/logging and revops:policy/types (build Rust policies no_std: see the policy guide)"
+        "component imports {import:?}, which revops does not grant; policies may import only revops:policy/logging, revops:policy/types and capability-free WASI (wasi:io, wasi:clocks, wasi:random, wasi:cli, wasi:filesystem, wasi:sockets; served deterministically, without files, network or environment) (build Rust policies no_std: see the policy guide)"
     )]
     ForbiddenImport { import: String },
     #[error("component is a {found}, not a {expected} ({detail})")]

@@ -1,9 +1,11 @@
 //! One policy call: a fresh store, the call, and a typed account of how it ended.
 
 use super::{
+    bindings::logging::Level,
     errors::CallError,
     limits::{RuntimeLimits, StoreState},
     sandbox::Sandbox,
+    wasi::WasiCall,
 };
 use std::{
     sync::Arc,
@@ -33,20 +35,23 @@ impl<T> Called<T> {
 /// The longest policy refusal message kept (the rest is cut).
 const MAX_REFUSAL_BYTES: usize = 1000;
 
-/// Runs `call` in a fresh store under `limits`. The store is dropped afterwards whatever
-/// happened, so a trap can never poison a later call.
+/// Runs `call` in a fresh store under `limits` (with the call's deterministic WASI when `wasi`
+/// is given: the component imports WASI). The store is dropped afterwards whatever happened, so
+/// a trap can never poison a later call.
 pub(crate) fn run<T>(
     sandbox: &Sandbox,
     policy: &Arc<str>,
     limits: &RuntimeLimits,
+    wasi: Option<WasiCall>,
     call: impl FnOnce(&mut Store<StoreState>) -> wasmtime::Result<Result<T, String>>,
 ) -> Result<Called<T>, CallError> {
-    let mut store = sandbox.new_store(policy.clone(), limits);
+    let mut store = sandbox.new_store(policy.clone(), limits, wasi);
     let started = Instant::now();
     let result = call(&mut store);
     let elapsed = started.elapsed();
     let budget = limits.fuel.unwrap_or(u64::MAX);
     let fuel_used = budget - store.get_fuel().unwrap_or(0);
+    forward_wasi_output(store.data_mut());
     store.data().log.finish();
     match result {
         Ok(Ok(value)) => Ok(Called {
@@ -56,6 +61,26 @@ pub(crate) fn run<T>(
         }),
         Ok(Err(message)) => Err(CallError::Refused(truncate(message))),
         Err(error) => Err(classify(&error, store.data(), limits)),
+    }
+}
+
+/// A WASI guest's stdout and stderr become policy log lines (same budget as `log`). The last
+/// stderr line stands in for a panic message: it is where Python puts an uncaught exception.
+fn forward_wasi_output(state: &mut StoreState) {
+    let Some(wasi) = &state.wasi else {
+        return;
+    };
+    let (stdout, stderr) = wasi.output();
+    for line in stdout.lines().filter(|l| !l.trim().is_empty()) {
+        state.log.emit(Level::Info, line);
+    }
+    for line in stderr.lines().filter(|l| !l.trim().is_empty()) {
+        state.log.emit(Level::Warn, line);
+    }
+    if state.log.panic_message.is_none()
+        && let Some(last) = stderr.lines().rev().find(|l| !l.trim().is_empty())
+    {
+        state.log.panic_message = Some(format!("policy panicked: {}", last.trim()));
     }
 }
 

@@ -1,11 +1,12 @@
 //! The bounds every policy call runs under, and the per-call store state that enforces them.
 
-use super::bindings::logging;
+use super::{bindings::logging, wasi::WasiState};
 use std::{sync::Arc, time::Duration};
 use wasmtime::ResourceLimiter;
 
-/// Limits for one policy call. Defaults suit compiled (Rust) policies on a routing node; larger
-/// interpreted guests get a larger `memory_bytes` when loaded.
+/// Limits for one policy call. Defaults suit compiled (Rust) policies on a routing node; large
+/// components (interpreted guests: Python, JavaScript) get at least `LARGE_COMPONENT_MEMORY`
+/// when loaded (see `for_component`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct RuntimeLimits {
     /// Linear memory a call may grow to.
@@ -44,6 +45,23 @@ impl Default for RuntimeLimits {
     }
 }
 
+/// Components larger than this carry an interpreter (Python, JavaScript: 12–18 MB, where a Rust
+/// policy is well under 1 MB) and get a memory floor of `LARGE_COMPONENT_MEMORY`.
+pub const LARGE_COMPONENT_BYTES: usize = 4 << 20;
+/// The memory floor of large components: CPython and SpiderMonkey heaps need hundreds of MiB.
+pub const LARGE_COMPONENT_MEMORY: usize = 512 << 20;
+
+impl RuntimeLimits {
+    /// The limits a component of `size_bytes` actually runs under: unchanged for ordinary
+    /// components; at least `LARGE_COMPONENT_MEMORY` of memory for large ones.
+    pub fn for_component(mut self, size_bytes: usize) -> Self {
+        if size_bytes > LARGE_COMPONENT_BYTES {
+            self.memory_bytes = self.memory_bytes.max(LARGE_COMPONENT_MEMORY);
+        }
+        self
+    }
+}
+
 impl Default for OutputLimits {
     fn default() -> Self {
         Self {
@@ -61,6 +79,8 @@ pub(crate) struct StoreState {
     memory_limit: usize,
     pub(crate) memory_exceeded: bool,
     pub(crate) log: PolicyLog,
+    /// The deterministic WASI of this call, for components that import WASI (`wasi.rs`).
+    pub(crate) wasi: Option<WasiState>,
 }
 
 impl StoreState {
@@ -75,6 +95,7 @@ impl StoreState {
                 dropped: 0,
                 panic_message: None,
             },
+            wasi: None,
         }
     }
 }
@@ -119,7 +140,7 @@ pub(crate) struct PolicyLog {
 const PANIC_PREFIX: &str = "policy panicked:";
 
 impl PolicyLog {
-    fn emit(&mut self, level: logging::Level, message: &str) {
+    pub(crate) fn emit(&mut self, level: logging::Level, message: &str) {
         let line = truncate_at_char(message, self.max_line_bytes);
         if line.starts_with(PANIC_PREFIX) {
             self.panic_message = Some(line.to_owned());
@@ -171,6 +192,19 @@ impl logging::Host for StoreState {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_large_components_get_more_memory() {
+        let small = RuntimeLimits::default().for_component(300 << 10);
+        assert_eq!(small, RuntimeLimits::default());
+        let large = RuntimeLimits::default().for_component(18 << 20);
+        assert_eq!(large.memory_bytes, LARGE_COMPONENT_MEMORY);
+        let generous = RuntimeLimits {
+            memory_bytes: 1 << 30,
+            ..RuntimeLimits::default()
+        };
+        assert_eq!(generous.for_component(18 << 20).memory_bytes, 1 << 30);
+    }
 
     #[test]
     fn truncation_respects_utf8() {

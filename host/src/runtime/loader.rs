@@ -9,6 +9,7 @@ use super::{
     limits::RuntimeLimits,
     policy::{self, LoadedPolicy, PolicyPre, PolicySource},
     sandbox::Sandbox,
+    wasi,
 };
 use crate::model::PolicyKind;
 use serde_json::Value;
@@ -22,7 +23,8 @@ use std::{
 use wasmtime::component::Component;
 
 /// What a policy may import: the log function, and the types interface (type definitions
-/// only, nothing callable).
+/// only, nothing callable). Besides these, the capability-free WASI interfaces of
+/// `wasi::ALLOWED_WASI_PACKAGES` (served deterministically, see `wasi.rs`).
 pub const ALLOWED_IMPORTS: [&str; 2] = ["revops:policy/logging@0.1.0", "revops:policy/types@0.1.0"];
 /// Large enough for componentize-py output (about 18 MB), small enough to refuse nonsense.
 pub const MAX_POLICY_BYTES: u64 = 64 << 20;
@@ -106,11 +108,12 @@ pub fn prepare(
 ) -> Result<LoadedPolicy, LoadError> {
     let sha256: [u8; 32] = Sha256::digest(request.wasm).into();
     let (component, compile) = sandbox.compile(request.wasm, &sha256)?;
-    check_imports(sandbox, &component)?;
+    let uses_wasi = check_imports(sandbox, &component)?;
     let kind = world_of(sandbox, &component, request.kind)?;
-    let pre = type_check(sandbox, kind, &component)?;
+    let pre = type_check(sandbox, kind, &component, uses_wasi)?;
+    let limits = request.limits.for_component(request.wasm.len());
     let describe_name: Arc<str> = Arc::from(format!("{kind}:{}", request.source));
-    let info = policy::describe(sandbox, &pre, &describe_name, &request.limits)
+    let info = policy::describe(sandbox, &pre, &describe_name, &limits, uses_wasi)
         .map_err(LoadError::Describe)?;
     info.validate_schema()?;
     let params = info.resolve(request.params)?;
@@ -125,23 +128,28 @@ pub fn prepare(
         source: request.source,
         compile,
         loaded_at: SystemTime::now(),
-        limits: request.limits,
+        limits,
         sandbox: sandbox.clone(),
         pre,
         log_name,
+        uses_wasi,
     })
 }
 
-fn check_imports(sandbox: &Sandbox, component: &Component) -> Result<(), LoadError> {
+/// Refuses any import but ours and capability-free WASI; true when WASI is imported.
+fn check_imports(sandbox: &Sandbox, component: &Component) -> Result<bool, LoadError> {
     let ty = component.component_type();
+    let mut uses_wasi = false;
     for (name, _) in ty.imports(sandbox.engine()) {
-        if !ALLOWED_IMPORTS.contains(&name) {
+        if wasi::is_allowed_wasi_import(name) {
+            uses_wasi = true;
+        } else if !ALLOWED_IMPORTS.contains(&name) {
             return Err(LoadError::ForbiddenImport {
                 import: name.to_owned(),
             });
         }
     }
-    Ok(())
+    Ok(uses_wasi)
 }
 
 /// Which world the component implements, judged by its decision export.
@@ -176,6 +184,7 @@ fn type_check(
     sandbox: &Sandbox,
     kind: PolicyKind,
     component: &Component,
+    uses_wasi: bool,
 ) -> Result<PolicyPre, LoadError> {
     let mismatch = |e: wasmtime::Error| LoadError::WrongWorld {
         expected: kind.world(),
@@ -183,7 +192,7 @@ fn type_check(
         detail: format!("{e:#}"),
     };
     let instance_pre = sandbox
-        .linker()
+        .linker(uses_wasi)
         .instantiate_pre(component)
         .map_err(mismatch)?;
     Ok(match kind {

@@ -1,7 +1,9 @@
 //! The policy runtime: WASM components behind the WIT contract, sandboxed and hot-swappable.
 //!
 //! - `Sandbox` owns the one wasmtime `Engine` (epochs and fuel on), its ticker thread, the
-//!   linker that grants only `logging`, and the precompiled-component cache.
+//!   linker that grants only `logging`, and the precompiled-component cache. Components that
+//!   import WASI (Python) get a second linker with the deterministic, capability-free WASI of
+//!   `wasi`: fixed clocks, seeded randomness, no files, environment or network.
 //! - `loader::prepare` turns bytes into a `LoadedPolicy`: hash, compile or cache, import and
 //!   world checks, type check, `describe()`, parameter resolution.
 //! - `LoadedPolicy::propose_*` runs one call in a fresh store under `RuntimeLimits`, converts
@@ -22,10 +24,11 @@ mod policy;
 mod registry;
 mod sandbox;
 mod validate;
+mod wasi;
 
 pub use errors::{CallError, LoadError, OutputError};
 pub use invoke::Called;
-pub use limits::{OutputLimits, RuntimeLimits};
+pub use limits::{LARGE_COMPONENT_BYTES, LARGE_COMPONENT_MEMORY, OutputLimits, RuntimeLimits};
 pub use loader::{LoadRequest, PolicyDir};
 pub use policy::{LoadedPolicy, PolicySource};
 pub use registry::{Canary, DEFAULT_FAILURE_THRESHOLD, LoadReport, Registry, SlotStatus};

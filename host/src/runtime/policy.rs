@@ -8,6 +8,7 @@ use super::{
     limits::{RuntimeLimits, StoreState},
     sandbox::{CompileReport, Sandbox},
     validate,
+    wasi::WasiCall,
 };
 use crate::model::{
     CallContext, FeeDecision, PayoutDecision, PayoutInput, PolicyInfo, PolicyKind, RebalanceBudget,
@@ -56,6 +57,8 @@ pub struct LoadedPolicy {
     /// Parameters already in WIT form: converted once at load, not on every call.
     pub(crate) wit_params: Vec<super::bindings::wit::Param>,
     pub(crate) log_name: Arc<str>,
+    /// The component imports WASI: each call gets the deterministic WASI of `wasi.rs`.
+    pub(crate) uses_wasi: bool,
 }
 
 impl LoadedPolicy {
@@ -71,6 +74,19 @@ impl LoadedPolicy {
             self.info.version,
             &self.sha256_hex()[..12]
         )
+    }
+
+    /// True when the component imports (capability-free, deterministic) WASI.
+    pub fn uses_wasi(&self) -> bool {
+        self.uses_wasi
+    }
+
+    /// The WASI of a call: clocks at the call's time, randomness from its seed.
+    fn wasi_for(&self, ctx: &CallContext) -> Option<WasiCall> {
+        self.uses_wasi.then_some(WasiCall {
+            now_secs: ctx.now_secs,
+            seed: ctx.seed,
+        })
     }
 
     fn wrong_kind(&self, wanted: PolicyKind) -> CallError {
@@ -90,7 +106,8 @@ impl LoadedPolicy {
         };
         let wit_ctx = convert::context_to_wit(ctx, &self.wit_params);
         let wit_snapshot = convert::snapshot_to_wit(snapshot, ctx);
-        let called = run(&self.sandbox, &self.log_name, &self.limits, |store| {
+        let wasi = self.wasi_for(ctx);
+        let called = run(&self.sandbox, &self.log_name, &self.limits, wasi, |store| {
             pre.instantiate(&mut *store)?
                 .call_propose_fees(store, &wit_ctx, &wit_snapshot)
         })?;
@@ -111,7 +128,8 @@ impl LoadedPolicy {
         let wit_ctx = convert::context_to_wit(ctx, &self.wit_params);
         let wit_snapshot = convert::snapshot_to_wit(snapshot, ctx);
         let wit_budget = convert::budget_to_wit(budget);
-        let called = run(&self.sandbox, &self.log_name, &self.limits, |store| {
+        let wasi = self.wasi_for(ctx);
+        let called = run(&self.sandbox, &self.log_name, &self.limits, wasi, |store| {
             pre.instantiate(&mut *store)?.call_propose_rebalances(
                 store,
                 &wit_ctx,
@@ -134,7 +152,8 @@ impl LoadedPolicy {
         };
         let wit_ctx = convert::context_to_wit(ctx, &self.wit_params);
         let wit_input = convert::payout_input_to_wit(input);
-        let called = run(&self.sandbox, &self.log_name, &self.limits, |store| {
+        let wasi = self.wasi_for(ctx);
+        let called = run(&self.sandbox, &self.log_name, &self.limits, wasi, |store| {
             pre.instantiate(&mut *store)?
                 .call_propose_payouts(store, &wit_ctx, &wit_input)
         })?;
@@ -145,13 +164,16 @@ impl LoadedPolicy {
 }
 
 /// Calls `describe()` on a freshly type-checked component.
+/// With `uses_wasi`, the WASI clocks read 0 and the randomness comes from seed 0.
 pub(crate) fn describe(
     sandbox: &Sandbox,
     pre: &PolicyPre,
     log_name: &Arc<str>,
     limits: &RuntimeLimits,
+    uses_wasi: bool,
 ) -> Result<PolicyInfo, CallError> {
-    let called = run(sandbox, log_name, limits, |store| {
+    let wasi = uses_wasi.then(WasiCall::default);
+    let called = run(sandbox, log_name, limits, wasi, |store| {
         let info = match pre {
             PolicyPre::Fee(pre) => pre.instantiate(&mut *store)?.call_describe(store)?,
             PolicyPre::Rebalance(pre) => pre.instantiate(&mut *store)?.call_describe(store)?,

@@ -1,11 +1,13 @@
 //! The one wasmtime `Engine` of the process, its epoch ticker and the linker that grants
-//! policies their only import (`logging`), plus compilation through the cache.
+//! policies their only import (`logging`), plus compilation through the cache. A second linker
+//! adds the deterministic, capability-free WASI of `wasi.rs` for components that import WASI.
 
 use super::{
     bindings::logging,
     cache::ComponentCache,
     errors::LoadError,
     limits::{RuntimeLimits, StoreState},
+    wasi::{self, WasiCall, WasiState},
 };
 use std::{
     path::Path,
@@ -43,6 +45,8 @@ pub struct CompileReport {
 pub struct Sandbox {
     engine: Engine,
     linker: Linker<StoreState>,
+    /// `linker` plus deterministic WASI, for components that import WASI.
+    wasi_linker: Linker<StoreState>,
     cache: Option<ComponentCache>,
 }
 
@@ -61,12 +65,15 @@ impl Sandbox {
         start_epoch_ticker(&engine);
         let mut linker = Linker::new(&engine);
         logging::add_to_linker::<StoreState, HasSelf<StoreState>>(&mut linker, |state| state)?;
+        let mut wasi_linker = linker.clone();
+        wasi::add_to_linker(&mut wasi_linker)?;
         let cache = cache_dir
             .map(|dir| ComponentCache::open(dir, &engine))
             .transpose()?;
         Ok(Arc::new(Self {
             engine,
             linker,
+            wasi_linker,
             cache,
         }))
     }
@@ -75,8 +82,13 @@ impl Sandbox {
         &self.engine
     }
 
-    pub(crate) fn linker(&self) -> &Linker<StoreState> {
-        &self.linker
+    /// The linker for a component: with WASI only if it imports WASI.
+    pub(crate) fn linker(&self, wasi: bool) -> &Linker<StoreState> {
+        if wasi {
+            &self.wasi_linker
+        } else {
+            &self.linker
+        }
     }
 
     /// Compiles `wasm` (after a cheap header check for a clear error), or takes it from the cache.
@@ -113,9 +125,17 @@ impl Sandbox {
         Ok((component, report))
     }
 
-    /// A fresh store for one call: memory limiter, fuel and epoch deadline armed.
-    pub(crate) fn new_store(&self, policy: Arc<str>, limits: &RuntimeLimits) -> Store<StoreState> {
-        let mut store = Store::new(&self.engine, StoreState::new(policy, limits));
+    /// A fresh store for one call: memory limiter, fuel and epoch deadline armed; with
+    /// `wasi`, the call's deterministic WASI state.
+    pub(crate) fn new_store(
+        &self,
+        policy: Arc<str>,
+        limits: &RuntimeLimits,
+        wasi: Option<WasiCall>,
+    ) -> Store<StoreState> {
+        let mut state = StoreState::new(policy, limits);
+        state.wasi = wasi.map(WasiState::new);
+        let mut store = Store::new(&self.engine, state);
         store.limiter(|state| state);
         store
             .set_fuel(limits.fuel.unwrap_or(u64::MAX))

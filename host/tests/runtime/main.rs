@@ -1,6 +1,7 @@
 //! Runtime tests against real components built from `policies/` (shipped and hostile guests).
 
 mod cache;
+mod guest_langs;
 mod hostile;
 mod hot_swap;
 
