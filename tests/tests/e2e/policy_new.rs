@@ -184,17 +184,17 @@ fn python_and_js_templates_build_pass_check_and_decide_like_rust() {
         );
     }
 
-    // The guide's last step: hot-load each into the plugin on the stand-in lightningd and run a
-    // fee cycle with it.
+    // The guide's last step, in all three languages: hot-load each into the plugin on the
+    // stand-in lightningd (replacing the one before) and run a fee cycle with it.
     let mut standin = StandIn::start(simulated_node(4), json!({}));
     let policies = standin.dir().join("revops").join("policies");
-    for lang in ["python", "js"] {
+    for (lang, built) in [
+        ("rust", rust_wasm.clone()),
+        ("python", dir.path().join("python/balance/target/balance.wasm")),
+        ("js", dir.path().join("js/balance/target/balance.wasm")),
+    ] {
         let file = format!("balance-{lang}.wasm");
-        std::fs::copy(
-            dir.path().join(lang).join("balance/target/balance.wasm"),
-            policies.join(&file),
-        )
-        .unwrap();
+        std::fs::copy(built, policies.join(&file)).unwrap();
         let loaded = standin
             .call(
                 "revenue-policy-load",
