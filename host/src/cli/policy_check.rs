@@ -5,8 +5,8 @@ use super::CheckArgs;
 use crate::{
     embedded,
     model::{
-        CallContext, FeeDecision, PayoutInput, RebalanceBudget, Snapshot,
-        sample::{SAMPLE_NOW_SECS, sample_snapshot},
+        CallContext, FeeDecision, Snapshot,
+        sample::{SAMPLE_NOW_SECS, sample_budget, sample_payout_input, sample_snapshot},
     },
     model::{PolicyKind, params_from_words},
     runtime::{
@@ -131,9 +131,8 @@ fn run_sample(
     Ok(match policy.kind {
         PolicyKind::Fee => SampleRun::Fee(policy.propose_fees(ctx, snapshot).map_err(failed)?),
         PolicyKind::Rebalance => {
-            let budget = RebalanceBudget::default();
             let called = policy
-                .propose_rebalances(ctx, snapshot, &budget)
+                .propose_rebalances(ctx, snapshot, &sample_budget())
                 .map_err(failed)?;
             SampleRun::Other {
                 fuel_used: called.fuel_used,
@@ -143,7 +142,7 @@ fn run_sample(
         }
         PolicyKind::Payout => {
             let called = policy
-                .propose_payouts(ctx, &PayoutInput::default())
+                .propose_payouts(ctx, &sample_payout_input())
                 .map_err(failed)?;
             SampleRun::Other {
                 fuel_used: called.fuel_used,

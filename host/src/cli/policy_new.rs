@@ -1,6 +1,6 @@
 //! `revops policy new NAME --kind KIND [--lang rust|python|js]`: a policy project that builds
-//! with one command and passes `revops policy check` unchanged. Python and JavaScript templates
-//! exist for fee policies; they decide exactly as the Rust fee template does.
+//! with one command and passes `revops policy check` unchanged. Every kind has a template in
+//! every language, and the three languages decide exactly alike.
 
 use super::NewArgs;
 use crate::model::PolicyKind;
@@ -15,10 +15,14 @@ const FEE: &str = include_str!("../../templates/rust/fee.rs.tmpl");
 const REBALANCE: &str = include_str!("../../templates/rust/rebalance.rs.tmpl");
 const PAYOUT: &str = include_str!("../../templates/rust/payout.rs.tmpl");
 const PY_APP: &str = include_str!("../../templates/python/app.py.tmpl");
+const PY_REBALANCE: &str = include_str!("../../templates/python/rebalance.py.tmpl");
+const PY_PAYOUT: &str = include_str!("../../templates/python/payout.py.tmpl");
 const PY_BUILD: &str = include_str!("../../templates/python/build.sh.tmpl");
 const PY_README: &str = include_str!("../../templates/python/README.md.tmpl");
 const PY_REQUIREMENTS: &str = include_str!("../../templates/python/requirements.txt");
 const JS_POLICY: &str = include_str!("../../templates/js/policy.js.tmpl");
+const JS_REBALANCE: &str = include_str!("../../templates/js/rebalance.js.tmpl");
+const JS_PAYOUT: &str = include_str!("../../templates/js/payout.js.tmpl");
 const JS_BUILD: &str = include_str!("../../templates/js/build.sh.tmpl");
 const JS_README: &str = include_str!("../../templates/js/README.md.tmpl");
 const JS_PACKAGE: &str = include_str!("../../templates/js/package.json");
@@ -39,13 +43,6 @@ pub fn run(args: &NewArgs) -> anyhow::Result<()> {
         "js" | "javascript" => Lang::Js,
         other => bail!("--lang {other}: choose rust, python or js"),
     };
-    if lang != Lang::Rust && kind != PolicyKind::Fee {
-        bail!(
-            "--lang {} --kind {kind}: not yet for python/js; only fee policies have Python and \
-             JavaScript templates in this version (use --lang rust for {kind} policies)",
-            args.lang
-        );
-    }
     let valid = !args.name.is_empty()
         && args.name.len() <= 64
         && args.name.starts_with(|c: char| c.is_ascii_lowercase())
@@ -69,6 +66,7 @@ pub fn run(args: &NewArgs) -> anyhow::Result<()> {
     let crate_name = args.name.replace('-', "_");
     let fill = |template: &str| {
         template
+            .replace("{{try}}", try_it(kind))
             .replace("{{name}}", &args.name)
             .replace("{{crate}}", &crate_name)
             .replace("{{kind}}", kind.as_str())
@@ -89,14 +87,20 @@ pub fn run(args: &NewArgs) -> anyhow::Result<()> {
             ]
         }
         Lang::Python => vec![
-            ("app.py", fill(PY_APP)),
+            (
+                "app.py",
+                fill(pick(kind, [PY_APP, PY_REBALANCE, PY_PAYOUT])),
+            ),
             ("build.sh", fill(PY_BUILD)),
             ("requirements.txt", PY_REQUIREMENTS.to_owned()),
             ("README.md", fill(PY_README)),
             (".gitignore", "/target\n__pycache__/\n".to_owned()),
         ],
         Lang::Js => vec![
-            ("policy.js", fill(JS_POLICY)),
+            (
+                "policy.js",
+                fill(pick(kind, [JS_POLICY, JS_REBALANCE, JS_PAYOUT])),
+            ),
             ("build.sh", fill(JS_BUILD)),
             ("package.json", JS_PACKAGE.to_owned()),
             ("package-lock.json", JS_LOCK.to_owned()),
@@ -124,6 +128,42 @@ pub fn run(args: &NewArgs) -> anyhow::Result<()> {
     };
     println!("check:  revops policy check {}/{wasm}", dir.display());
     Ok(())
+}
+
+/// The template of `kind` among [fee, rebalance, payout].
+fn pick(kind: PolicyKind, [fee, rebalance, payout]: [&'static str; 3]) -> &'static str {
+    match kind {
+        PolicyKind::Fee => fee,
+        PolicyKind::Rebalance => rebalance,
+        PolicyKind::Payout => payout,
+    }
+}
+
+/// The README's "then try it" commands for a Python or JavaScript policy of `kind`.
+fn try_it(kind: PolicyKind) -> &'static str {
+    match kind {
+        PolicyKind::Fee => {
+            "revops simulate --policy \"fee=target/{{name}}.wasm\" --compare
+cp target/{{name}}.wasm <lightning-dir>/revops/policies/
+lightning-cli revenue-policy-shadow fee {{name}}.wasm      # decide beside the active policy
+lightning-cli revenue-policy-compare fee                  # …and see where you differ
+lightning-cli revenue-policy-load fee default {{name}}.wasm
+"
+        }
+        PolicyKind::Rebalance => {
+            "revops simulate --policy rebalance=target/{{name}}.wasm   # beside the default fee policy
+cp target/{{name}}.wasm <lightning-dir>/revops/policies/
+lightning-cli revenue-policy-load rebalance default {{name}}.wasm
+lightning-cli revenue-rebalance-run true                  # dry run: what it would move
+"
+        }
+        PolicyKind::Payout => {
+            "cp target/{{name}}.wasm <lightning-dir>/revops/policies/
+lightning-cli revenue-policy-load payout default {{name}}.wasm
+lightning-cli revenue-payout-preview                      # every line, nothing sent
+"
+        }
+    }
 }
 
 fn make_executable(path: &Path) -> anyhow::Result<()> {

@@ -106,6 +106,39 @@ fn sample_channel(index: usize, peer_count: usize, rng: &mut SplitMix64) -> Chan
     }
 }
 
+/// What `revops policy check` lets a sample rebalance policy spend: 50,000 sat of budget at
+/// most 1,000 ppm a move, one move at a time, diagnostics up to 100 sat.
+pub fn sample_budget() -> super::RebalanceBudget {
+    super::RebalanceBudget {
+        remaining: Msat::from_sat(50_000).expect("small"),
+        max_fee_ppm: Ppm::new(1_000),
+        max_concurrent: 1,
+        in_flight: 0,
+        diagnostic_max_fee: Msat::from_sat(100).expect("small"),
+    }
+}
+
+/// A sample payout period: 1,000,000 sat to distribute over 50 M sat of the node's own capital
+/// and three investors, one per lock tier.
+pub fn sample_payout_input() -> super::PayoutInput {
+    let investor = |id: &str, tier, sat: u64| super::Investor {
+        id: id.into(),
+        tier,
+        twab: Msat::from_sat(sat).expect("small"),
+        balance: Msat::from_sat(sat).expect("small"),
+    };
+    super::PayoutInput {
+        period_id: "sample".into(),
+        distributable: Msat::from_sat(1_000_000).expect("small"),
+        native_capital: Msat::from_sat(50_000_000).expect("small"),
+        investors: vec![
+            investor("alice", super::LockTier::Liquid, 4_000_000),
+            investor("bob", super::LockTier::Days30, 2_500_000),
+            investor("carol", super::LockTier::Days90, 1_234_567),
+        ],
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -85,12 +85,16 @@ fn build_script(project: &Path, lang: &str, name: &str) -> PathBuf {
 }
 
 fn check_json(wasm: &Path, extra: &[&str]) -> serde_json::Value {
+    check_kind_json(wasm, "fee", extra)
+}
+
+fn check_kind_json(wasm: &Path, kind: &str, extra: &[&str]) -> serde_json::Value {
     let mut args = vec![
         "policy",
         "check",
         wasm.to_str().unwrap(),
         "--kind",
-        "fee",
+        kind,
         "--json",
     ];
     args.extend_from_slice(extra);
@@ -105,12 +109,16 @@ fn check_json(wasm: &Path, extra: &[&str]) -> serde_json::Value {
 }
 
 fn new_policy(dir: &Path, name: &str, lang: &str) -> PathBuf {
+    new_kind_policy(dir, name, "fee", lang)
+}
+
+fn new_kind_policy(dir: &Path, name: &str, kind: &str, lang: &str) -> PathBuf {
     let out = revops(&[
         "policy",
         "new",
         name,
         "--kind",
-        "fee",
+        kind,
         "--lang",
         lang,
         "--dir",
@@ -190,7 +198,10 @@ fn python_and_js_templates_build_pass_check_and_decide_like_rust() {
     let policies = standin.dir().join("revops").join("policies");
     for (lang, built) in [
         ("rust", rust_wasm.clone()),
-        ("python", dir.path().join("python/balance/target/balance.wasm")),
+        (
+            "python",
+            dir.path().join("python/balance/target/balance.wasm"),
+        ),
         ("js", dir.path().join("js/balance/target/balance.wasm")),
     ] {
         let file = format!("balance-{lang}.wasm");
@@ -312,12 +323,6 @@ fn bad_requests_are_refused() {
             vec!["policy", "new", "ok", "--lang", "cobol", "--dir", at],
             "choose rust, python or js",
         ),
-        (
-            vec![
-                "policy", "new", "ok", "--kind", "payout", "--lang", "js", "--dir", at,
-            ],
-            "not yet for python/js",
-        ),
     ] {
         let out = revops(&args);
         assert!(!out.status.success(), "{args:?}");
@@ -334,4 +339,46 @@ fn bad_requests_are_refused() {
     );
     let again = revops(&["policy", "new", "twice", "--dir", at]);
     assert!(text(&again.stderr).contains("already exists"));
+}
+
+#[test]
+fn rebalance_and_payout_templates_decide_alike_in_all_three_languages() {
+    let dir = tempfile::tempdir().unwrap();
+    let target = dir.path().join("target");
+    let cache = dir.path().join("cache");
+    let cache = ["--cache-dir", cache.to_str().unwrap()];
+    for kind in ["rebalance", "payout"] {
+        let name = format!("my-{kind}");
+        let rust = new_kind_policy(&dir.path().join("rust"), &name, kind, "rust");
+        build(&rust, &target);
+        let rust_wasm = target.join(format!("wasm32-wasip2/release/my_{kind}.wasm"));
+        let reference = check_kind_json(&rust_wasm, kind, &cache);
+        let output = &reference["sample_run"]["output"];
+        let decided = output["proposals"]
+            .as_array()
+            .or_else(|| output["lines"].as_array())
+            .unwrap();
+        assert!(
+            !decided.is_empty(),
+            "{kind}: the sample makes the template act: {output}"
+        );
+        for lang in ["python", "js"] {
+            let project = new_kind_policy(&dir.path().join(lang), &name, kind, lang);
+            let wasm = build_script(&project, lang, &name);
+            let report = check_kind_json(&wasm, kind, &cache);
+            assert_eq!(
+                report["describe"], reference["describe"],
+                "{lang} {kind}: describe()"
+            );
+            assert_eq!(
+                report["sample_run"]["output"], *output,
+                "{lang} {kind}: decisions on the sample"
+            );
+            let readme = std::fs::read_to_string(project.join("README.md")).unwrap();
+            assert!(
+                readme.contains(&format!("revenue-policy-load {kind} default")),
+                "{lang} {kind}: {readme}"
+            );
+        }
+    }
 }
