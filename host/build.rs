@@ -22,8 +22,16 @@ fn main() {
         .map(PathBuf::from)
         .unwrap_or_else(|| root.join("policies"));
     let out_dir = PathBuf::from(env::var_os("OUT_DIR").expect("set by cargo"));
-    // Shared by every profile of the host so the guests are built once, not per profile.
-    let target_dir = root.join("target").join("policies");
+    // Shared by every profile of the host so the guests are built once, not per profile. Guests
+    // from another checkout get their own directory: the same crate names from two source trees
+    // in one target directory can leave the embedded guests stale.
+    let target_dir = root
+        .join("target")
+        .join(if env::var_os("REVOPS_POLICIES_SRC").is_some() {
+            "policies-external"
+        } else {
+            "policies"
+        });
 
     println!("cargo:rerun-if-changed={}", policies.display());
     println!(
