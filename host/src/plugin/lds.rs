@@ -1,17 +1,19 @@
 //! The Liquidity Dividend System on the plugin: snapshots, solvency, payout preview and run,
 //! each on a worker thread with lightningd, the store and LNbits.
 
-use super::state::{LdsSetup, Revops};
+use super::state::{LdsSetup, Revops, unix_now};
 use crate::{
     embedded,
     lds::solvency::Solvency,
     model::PolicyKind,
     money::Msat,
-    node::Node,
+    node::{ClnNode, Node},
     payout::{
         LnbitsVault, PAYOUT_SLOT, PayoutError, PayoutOutcome, PayoutPlan, SnapshotReport,
         plan_payout, run_payout, solvency_on, take_snapshot,
     },
+    runtime::Registry,
+    store::Store,
 };
 use std::collections::BTreeMap;
 use tokio::runtime::Handle;
@@ -97,21 +99,8 @@ impl Revops {
         runtime: &Handle,
         period: &str,
     ) -> Result<PayoutPlan, LdsError> {
-        let vault = self.vault(runtime)?;
-        self.ingest_before_payout(runtime);
-        let node = self.connect_for_payout(runtime)?;
-        let config = self.config.snapshot();
-        let seed = self.next_seed();
-        Ok(plan_payout(
-            &node,
-            &mut self.store(),
-            &self.registry,
-            &vault,
-            period,
-            unix_now(),
-            seed,
-            config.lds.min_payout,
-        )?)
+        let setup = self.payout_setup(runtime, false)?;
+        Ok(setup.plan(&mut self.store(), &self.registry, period, unix_now())?)
     }
 
     /// Runs the payout of `period`, or continues it (exactly once per investor).
@@ -120,28 +109,32 @@ impl Revops {
         runtime: &Handle,
         period: &str,
     ) -> Result<PayoutOutcome, LdsError> {
+        let setup = self.payout_setup(runtime, true)?;
+        let now = unix_now();
+        let mut store = self.store();
+        Ok(run_payout(
+            &mut store,
+            &setup.vault,
+            period,
+            now,
+            |store| setup.plan(store, &self.registry, period, now),
+        )?)
+    }
+
+    /// LNbits, lightningd after an ingestion, the minimum payout and a seed; with
+    /// `needs_payer`, refused before anything else when there is no operator wallet.
+    fn payout_setup(&self, runtime: &Handle, needs_payer: bool) -> Result<PayoutSetup, LdsError> {
         let vault = self.vault(runtime)?;
-        if vault.operator_key.is_none() {
+        if needs_payer && vault.operator_key.is_none() {
             return Err(PayoutError::NoPayer.into());
         }
         self.ingest_before_payout(runtime);
-        let node = self.connect_for_payout(runtime)?;
-        let config = self.config.snapshot();
-        let seed = self.next_seed();
-        let now = unix_now();
-        let mut store = self.store();
-        Ok(run_payout(&mut store, &vault, period, now, |store| {
-            plan_payout(
-                &node,
-                store,
-                &self.registry,
-                &vault,
-                period,
-                now,
-                seed,
-                config.lds.min_payout,
-            )
-        })?)
+        Ok(PayoutSetup {
+            vault,
+            node: self.connect(runtime).map_err(PayoutError::from)?,
+            minimum: self.config.snapshot().lds.min_payout,
+            seed: self.next_seed(),
+        })
     }
 
     fn ingest_before_payout(&self, runtime: &Handle) {
@@ -151,14 +144,33 @@ impl Revops {
             tracing::warn!(%error, "ingestion before the payout failed; using the ledger as it is");
         }
     }
-
-    fn connect_for_payout(&self, runtime: &Handle) -> Result<crate::node::ClnNode, LdsError> {
-        Ok(self.connect(runtime).map_err(PayoutError::from)?)
-    }
 }
 
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+/// What a payout preview or run works with.
+struct PayoutSetup {
+    vault: LnbitsVault,
+    node: ClnNode,
+    minimum: Msat,
+    seed: u64,
+}
+
+impl PayoutSetup {
+    fn plan(
+        &self,
+        store: &mut Store,
+        registry: &Registry,
+        period: &str,
+        now: u64,
+    ) -> Result<PayoutPlan, PayoutError> {
+        plan_payout(
+            &self.node,
+            store,
+            registry,
+            &self.vault,
+            period,
+            now,
+            self.seed,
+            self.minimum,
+        )
+    }
 }

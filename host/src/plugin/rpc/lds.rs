@@ -1,6 +1,9 @@
 //! `revenue-lds-*`: the investor registry, balance snapshots and the solvency check.
 
-use super::{super::state::Revops, blocking, to_value};
+use super::{
+    super::state::{Revops, unix_now},
+    blocking, to_value,
+};
 use crate::{
     lds::twab::{TWAB_WINDOW_SECS, twab},
     lnbits::LnbitsError,
@@ -88,12 +91,6 @@ fn lock_expiry(tier: LockTier, from: u64) -> Option<u64> {
     }
 }
 
-fn now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
 fn investor_json(investor: &Investor) -> Value {
     json!({
         "id": investor.id,
@@ -161,7 +158,7 @@ pub async fn investor_add(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<
             )));
         }
         let warnings = verify_wallet(&state, &runtime, &wallet_id, &invoice_key)?;
-        let joined_at = now();
+        let joined_at = unix_now();
         let investor = Investor {
             id,
             wallet_id,
@@ -220,7 +217,7 @@ pub async fn investor_update(plugin: Plugin<Revops>, raw: Value) -> anyhow::Resu
             && tier != investor.tier
         {
             investor.tier = tier;
-            investor.lock_expiry = lock_expiry(tier, now());
+            investor.lock_expiry = lock_expiry(tier, unix_now());
         }
         state.store().update_investor(&investor).map_err(internal)?;
         Ok(json!({ "investor": investor_json(&investor), "warnings": warnings }))
@@ -236,7 +233,7 @@ pub async fn investor_remove(plugin: Plugin<Revops>, raw: Value) -> anyhow::Resu
     blocking(move || {
         if !state
             .store()
-            .remove_investor(&id, now())
+            .remove_investor(&id, unix_now())
             .map_err(internal)?
         {
             return Err(rpc_error(NOT_FOUND, format!("no investor {id}")));
@@ -252,7 +249,7 @@ pub async fn investor_list(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result
     let state = plugin.state().clone();
     blocking(move || {
         let store = state.store();
-        let at = now();
+        let at = unix_now();
         let snapshots = store
             .snapshots_since(at.saturating_sub(TWAB_WINDOW_SECS))
             .map_err(internal)?;

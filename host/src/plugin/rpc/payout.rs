@@ -1,7 +1,7 @@
 //! `revenue-payout-preview`, `revenue-payout-run` and `revenue-payout-history`.
 
 use super::{
-    super::state::Revops,
+    super::state::{Revops, unix_now},
     blocking,
     lds::{check_name, lds_error},
     to_value,
@@ -26,10 +26,7 @@ fn period_param(params: &Params) -> anyhow::Result<String> {
 }
 
 fn current_month() -> String {
-    let secs = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs());
-    let (year, month) = year_month(secs / 86_400);
+    let (year, month) = year_month(unix_now() / 86_400);
     format!("{year:04}-{month:02}")
 }
 

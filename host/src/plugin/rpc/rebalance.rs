@@ -1,6 +1,11 @@
 //! `revenue-rebalance-run` and `revenue-rebalance-history`.
 
-use super::{super::state::Revops, blocking, fees::DEFAULT_HISTORY, to_value};
+use super::{
+    super::state::{Revops, unix_now},
+    blocking,
+    fees::DEFAULT_HISTORY,
+    to_value,
+};
 use crate::{
     model::PolicyKind,
     plugin::{
@@ -49,9 +54,7 @@ pub async fn rebalance_history(plugin: Plugin<Revops>, raw: Value) -> anyhow::Re
         let store = state.store();
         let history = store.rebalance_history(limit).map_err(internal)?;
         let probes = store.probe_history(limit).map_err(internal)?;
-        let now = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .map_or(0, |d| d.as_secs());
+        let now = unix_now();
         let (fees_24h, done_24h) = store
             .rebalance_costs_since(now.saturating_sub(86_400))
             .map_err(internal)?;
