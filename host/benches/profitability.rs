@@ -46,7 +46,7 @@ fn main() {
         let activity = store
             .channel_activity_windows(WINDOW_DAYS.map(|days| now - days * 86_400))
             .unwrap();
-        let defib = store.defibrillator_facts(now).unwrap();
+        let defib = store.channel_history(now).unwrap();
         rows = profitability(&channels, blockheight, &activity, &defib).len();
         durations.push(start.elapsed());
     }

@@ -21,9 +21,10 @@ const STAGNANT_AGE_DAYS: u32 = 7;
 const PROFITABLE_ROI_BP: i64 = 10;
 const DAY_SECS: u64 = 86_400;
 
-/// What the defibrillator knows at `now`, for the classes (see `Store::defibrillator_facts`).
+/// A channel's history beyond its forwards, at `now`: how long revops has watched, the
+/// defibrillator's attempts and probes, and open costs (see `Store::channel_history`).
 #[derive(Clone, Debug, Default)]
-pub struct DefibrillatorFacts {
+pub struct ChannelHistory {
     pub now: u64,
     /// Since when the forward ledger is complete: a week without forwards means something only
     /// once revops has watched for a week.
@@ -98,7 +99,7 @@ pub fn profitability(
     channels: &[NodeChannel],
     blockheight: u32,
     activity: &[BTreeMap<ShortChannelId, ChannelActivity>; 3],
-    defib: &DefibrillatorFacts,
+    defib: &ChannelHistory,
 ) -> Vec<ChannelProfitability> {
     let watched_days = defib
         .observed_since
@@ -369,7 +370,7 @@ mod tests {
             channel_id: Some("ab".repeat(32)),
         };
         let now = 60 * DAY_SECS;
-        let mut defib = DefibrillatorFacts {
+        let mut defib = ChannelHistory {
             now,
             observed_since: Some(0),
             histories: HashMap::from([(

@@ -65,7 +65,7 @@ pub(super) fn gather(
     if flows.profit.is_due(now) {
         let windows = WINDOW_DAYS.map(|days| now.saturating_sub(days * DAY_SECS));
         let activity = store.channel_activity_windows(windows)?;
-        let defib = store.defibrillator_facts(now)?;
+        let defib = store.channel_history(now)?;
         flows.profit.replace(
             now,
             &profitability(channels, blockheight, &activity, &defib),

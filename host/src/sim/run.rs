@@ -186,7 +186,7 @@ fn final_classes(
     let activity =
         store.channel_activity_windows(WINDOW_DAYS.map(|d| now.saturating_sub(d * 86_400)))?;
     let channels = network.channels()?;
-    let mut facts = store.defibrillator_facts(now)?;
+    let mut facts = store.channel_history(now)?;
     facts.open_costs = network
         .onchain_fees(0)?
         .map(|fees| open_costs(&channels, &fees));

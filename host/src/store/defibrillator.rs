@@ -5,7 +5,7 @@ use super::{Store, StoreResult, from_sql_u64, to_sql_u64};
 use crate::{
     analytics::{
         defibrillator::{DIAGNOSTIC_WINDOW_SECS, DiagnosticHistory, Probe},
-        profitability::DefibrillatorFacts,
+        profitability::ChannelHistory,
     },
     model::RebalanceKind,
     scid::ShortChannelId,
@@ -28,9 +28,9 @@ pub struct ProbeRecord {
 }
 
 impl Store {
-    /// Everything the classes need from the defibrillator at `now`.
-    pub fn defibrillator_facts(&self, now: u64) -> StoreResult<DefibrillatorFacts> {
-        Ok(DefibrillatorFacts {
+    /// The history the classes need at `now` (open costs come from the node, not the store).
+    pub fn channel_history(&self, now: u64) -> StoreResult<ChannelHistory> {
+        Ok(ChannelHistory {
             now,
             observed_since: self.observed_since()?,
             histories: self.diagnostic_histories(now.saturating_sub(DIAGNOSTIC_WINDOW_SECS))?,

@@ -101,7 +101,7 @@ fn analysed(bench: &Bench, channel: ShortChannelId) -> ChannelProfitability {
         &bench.node.channels().unwrap(),
         bench.node.info().unwrap().blockheight,
         &activity,
-        &bench.store.defibrillator_facts(now).unwrap(),
+        &bench.store.channel_history(now).unwrap(),
     );
     report.into_iter().find(|c| c.channel == channel).unwrap()
 }

@@ -46,7 +46,7 @@ pub(super) fn read_view(
         .store()
         .channel_activity_windows(WINDOW_DAYS.map(|days| now.saturating_sub(days * DAY_SECS)))
         .map_err(internal)?;
-    let mut defib = state.store().defibrillator_facts(now).map_err(internal)?;
+    let mut defib = state.store().channel_history(now).map_err(internal)?;
     // Open costs come from the bookkeeper plugin; without it they stay unknown.
     defib.open_costs = node
         .onchain_fees(0)
