@@ -39,16 +39,23 @@ pub struct ChannelHistory {
 /// Each channel's open cost: the on-chain fees the bookkeeper books to its account (the
 /// channel id). A channel the peer opened has none of ours.
 pub fn open_costs(channels: &[NodeChannel], fees: &[OnchainFee]) -> HashMap<ShortChannelId, Msat> {
+    let mut by_account: HashMap<&str, i64> = HashMap::new();
+    for fee in fees {
+        *by_account.entry(fee.account.as_str()).or_default() += fee.fee_msat;
+    }
     channels
         .iter()
-        .filter_map(|c| Some((c.short_channel_id?, c.channel_id.as_deref())))
-        .map(|(scid, account)| {
-            let paid: i64 = fees
-                .iter()
-                .filter(|f| Some(f.account.as_str()) == account)
-                .map(|f| f.fee_msat)
-                .sum();
-            (scid, Msat::new(u64::try_from(paid).unwrap_or(0)))
+        .filter_map(|c| {
+            let paid = c
+                .channel_id
+                .as_deref()
+                .and_then(|account| by_account.get(account))
+                .copied()
+                .unwrap_or(0);
+            Some((
+                c.short_channel_id?,
+                Msat::new(u64::try_from(paid).unwrap_or(0)),
+            ))
         })
         .collect()
 }
