@@ -33,3 +33,4 @@ pub mod runtime;
 pub mod scid;
 pub mod sim;
 pub mod store;
+pub mod text;

@@ -20,6 +20,16 @@ pub struct KeySpec {
     pub scoped: bool,
 }
 
+impl KeySpec {
+    /// The default as an operator writes it (`true`/`false` for switches).
+    pub fn default_text(&self) -> String {
+        match self.kind {
+            ValueKind::Boolean => (self.default != 0).to_string(),
+            ValueKind::Integer { .. } => self.default.to_string(),
+        }
+    }
+}
+
 const fn int(
     name: &'static str,
     min: u64,
@@ -56,7 +66,13 @@ pub const KEYS: &[KeySpec] = &[
     },
     KeySpec {
         scoped: true,
-        ..int("fee.max-ppm", 0, 1_000_000, 2_500, "Fee ceiling, ppm.")
+        ..int(
+            "fee.max-ppm",
+            1,
+            1_000_000,
+            2_500,
+            "Fee ceiling, ppm (at least 1 at every scope: a ceiling never switches off).",
+        )
     },
     int(
         "fee.max-base-msat",
@@ -252,7 +268,8 @@ pub fn normalize(key: &str, value: &Value) -> Result<Value, ConfigError> {
         ValueKind::Integer { min, max } => {
             let number = value.as_u64().ok_or_else(|| {
                 invalid(format!(
-                    "expected a whole number in [{min}, {max}], got {value}"
+                    "expected a whole number in [{min}, {max}], got {}",
+                    crate::text::brief(&value)
                 ))
             })?;
             if !(min..=max).contains(&number) {
@@ -262,7 +279,10 @@ pub fn normalize(key: &str, value: &Value) -> Result<Value, ConfigError> {
         }
         ValueKind::Boolean => match value {
             Value::Bool(b) => Ok(Value::Bool(b)),
-            other => Err(invalid(format!("expected true or false, got {other}"))),
+            other => Err(invalid(format!(
+                "expected true or false, got {}",
+                crate::text::brief(&other)
+            ))),
         },
     }
 }

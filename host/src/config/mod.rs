@@ -34,6 +34,26 @@ pub enum ConfigError {
     Store(#[from] StoreError),
 }
 
+/// A stored runtime override that a start option replaced (the option wins; the override is
+/// removed so that it cannot come back when the option is later taken out).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Displaced {
+    pub key: String,
+    pub start_value: Value,
+    pub override_value: Value,
+}
+
+/// Where a key's effective value comes from.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Source {
+    Default,
+    /// An option lightningd passed at start.
+    Option,
+    /// `revenue-config set`, stored in the database.
+    Override,
+}
+
 /// Holds the current snapshot and performs transactional updates.
 pub struct ConfigManager {
     current: RwLock<Arc<ConfigSnapshot>>,
@@ -43,26 +63,65 @@ pub struct ConfigManager {
 
 impl ConfigManager {
     /// The configuration stored in `store` (overrides over defaults).
-    pub fn load(store: &Store) -> Result<Self, ConfigError> {
-        Self::load_with_base(store, BTreeMap::new())
+    pub fn load(store: &mut Store) -> Result<Self, ConfigError> {
+        Self::load_with_base(store, BTreeMap::new()).map(|(manager, _)| manager)
     }
 
-    /// The stored overrides over `base` (each key validated) over the defaults.
+    /// `base` (the options given at start, each validated) over the stored overrides over the
+    /// defaults. A start option wins over the stored override of the same key: that override
+    /// is removed (one write) and returned, so that the start can say which value won.
     pub fn load_with_base(
-        store: &Store,
+        store: &mut Store,
         base: BTreeMap<String, Value>,
-    ) -> Result<Self, ConfigError> {
+    ) -> Result<(Self, Vec<Displaced>), ConfigError> {
         let base = base
             .iter()
             .map(|(key, value)| Ok((key.clone(), keys::normalize(key, value)?)))
             .collect::<Result<BTreeMap<_, _>, ConfigError>>()?;
-        let stored = store.stored_config()?;
-        let overrides = parse_stored(&stored.overrides)?;
+        let mut stored = store.stored_config()?;
+        let mut overrides = parse_stored(&stored.overrides)?;
+        let displaced: Vec<Displaced> = base
+            .iter()
+            .filter_map(|(key, start_value)| {
+                let override_value = overrides.remove(key)?;
+                Some(Displaced {
+                    key: key.clone(),
+                    start_value: start_value.clone(),
+                    override_value,
+                })
+            })
+            .collect();
+        // Validate before writing: a start that cannot load leaves the database as it was.
+        ConfigSnapshot::build(stored.generation, &base, overrides.clone())?;
+        if !displaced.is_empty() {
+            let changes: Vec<_> = displaced.iter().map(|d| (d.key.clone(), None)).collect();
+            let expected = overrides.clone();
+            stored = store.write_config_verified(&changes, |read| {
+                parse_stored(&read.overrides).is_ok_and(|read_back| read_back == expected)
+            })?;
+        }
         let snapshot = ConfigSnapshot::build(stored.generation, &base, overrides)?;
-        Ok(Self {
+        let manager = Self {
             current: RwLock::new(Arc::new(snapshot)),
             base,
-        })
+        };
+        Ok((manager, displaced))
+    }
+
+    /// Where `key`'s effective value comes from.
+    pub fn source(&self, key: &str) -> Source {
+        if self.snapshot().overrides.contains_key(key) {
+            Source::Override
+        } else if self.base.contains_key(key) {
+            Source::Option
+        } else {
+            Source::Default
+        }
+    }
+
+    /// The value an option gave `key` at start, if one did.
+    pub fn start_value(&self, key: &str) -> Option<&Value> {
+        self.base.get(key)
     }
 
     /// Every key's effective value: defaults, startup options, runtime overrides.
@@ -105,10 +164,15 @@ impl ConfigManager {
             .write()
             .unwrap_or_else(|poisoned| poisoned.into_inner());
         let mut overrides = current.overrides.clone();
-        match &value {
+        let previous = match &value {
             Some(value) => overrides.insert(key.to_owned(), value.clone()),
             None => overrides.remove(key),
         };
+        if previous == value {
+            // Nothing changes (a reset without an override, the same value again): no write,
+            // and the generation stays.
+            return Ok(current.clone());
+        }
         // Validate the whole candidate before touching the database.
         ConfigSnapshot::build(current.generation, &self.base, overrides.clone())?;
         let change = [(key.to_owned(), value.as_ref().map(Value::to_string))];
@@ -152,7 +216,7 @@ mod tests {
     #[test]
     fn set_reset_and_generation() {
         let mut store = Store::open_in_memory().unwrap();
-        let config = ConfigManager::load(&store).unwrap();
+        let config = ConfigManager::load(&mut store).unwrap();
         assert_eq!(config.snapshot().generation, 0);
         let after = config.set(&mut store, "fee.min-ppm", &json!(25)).unwrap();
         assert_eq!(after.fee.min_ppm.ppm(), 25);
@@ -167,7 +231,7 @@ mod tests {
         assert_eq!(config.effective()["fee.min-ppm"], json!(1));
         assert_eq!(after.generation, 3);
         // A restart sees the same configuration and generation.
-        let reloaded = ConfigManager::load(&store).unwrap().snapshot();
+        let reloaded = ConfigManager::load(&mut store).unwrap().snapshot();
         assert_eq!(reloaded.generation, 3);
         assert_eq!(reloaded.fee.max_ppm.ppm(), 3000);
     }
@@ -175,7 +239,7 @@ mod tests {
     #[test]
     fn bad_changes_leave_everything_unchanged() {
         let mut store = Store::open_in_memory().unwrap();
-        let config = ConfigManager::load(&store).unwrap();
+        let config = ConfigManager::load(&mut store).unwrap();
         for (key, value) in [
             ("fee.min-ppm", json!(-1)),
             ("fee.min-ppm", json!("many")),
@@ -202,24 +266,50 @@ mod tests {
     }
 
     #[test]
-    fn startup_options_sit_under_runtime_overrides() {
+    fn a_start_option_wins_over_a_stored_override_and_removes_it() {
         let mut store = Store::open_in_memory().unwrap();
         let base = BTreeMap::from([("fee.max-ppm".to_owned(), json!(900))]);
-        let config = ConfigManager::load_with_base(&store, base.clone()).unwrap();
+        let (config, displaced) = ConfigManager::load_with_base(&mut store, base.clone()).unwrap();
+        assert!(displaced.is_empty());
         assert_eq!(config.snapshot().fee.max_ppm.ppm(), 900);
+        assert_eq!(config.source("fee.max-ppm"), Source::Option);
+        // At run time an override sits over the option, until the next start.
         config.set(&mut store, "fee.max-ppm", &json!(1200)).unwrap();
-        let reloaded = ConfigManager::load_with_base(&store, base.clone()).unwrap();
-        assert_eq!(reloaded.snapshot().fee.max_ppm.ppm(), 1200);
-        let reset = reloaded.reset(&mut store, "fee.max-ppm").unwrap();
-        assert_eq!(reset.fee.max_ppm.ppm(), 900, "back to the startup option");
+        assert_eq!(config.source("fee.max-ppm"), Source::Override);
+        let (reloaded, displaced) =
+            ConfigManager::load_with_base(&mut store, base.clone()).unwrap();
+        assert_eq!(reloaded.snapshot().fee.max_ppm.ppm(), 900, "the start option wins");
+        assert_eq!(
+            displaced,
+            vec![Displaced {
+                key: "fee.max-ppm".into(),
+                start_value: json!(900),
+                override_value: json!(1200),
+            }]
+        );
+        // The override is gone for good: without the option the default is back.
+        let (plain, displaced) = ConfigManager::load_with_base(&mut store, BTreeMap::new()).unwrap();
+        assert!(displaced.is_empty());
+        assert_eq!(plain.snapshot().fee.max_ppm.ppm(), 2500);
+        assert_eq!(plain.source("fee.max-ppm"), Source::Default);
         let bad = BTreeMap::from([("fee.max-ppm".to_owned(), json!(-3))]);
-        assert!(ConfigManager::load_with_base(&store, bad).is_err());
+        assert!(ConfigManager::load_with_base(&mut store, bad).is_err());
+    }
+
+    #[test]
+    fn a_reset_without_override_or_a_repeated_value_keeps_the_generation() {
+        let mut store = Store::open_in_memory().unwrap();
+        let config = ConfigManager::load(&mut store).unwrap();
+        assert_eq!(config.reset(&mut store, "fee.min-ppm").unwrap().generation, 0);
+        assert_eq!(config.set(&mut store, "fee.min-ppm", &json!(7)).unwrap().generation, 1);
+        assert_eq!(config.set(&mut store, "fee.min-ppm", &json!("7")).unwrap().generation, 1);
+        assert_eq!(store.stored_config().unwrap().generation, 1);
     }
 
     #[test]
     fn scoped_bounds() {
         let mut store = Store::open_in_memory().unwrap();
-        let config = ConfigManager::load(&store).unwrap();
+        let config = ConfigManager::load(&mut store).unwrap();
         let peer = "0321d4ac8a90bbde930678a8934d058f50c9e1c591c422564afc1f381067b7f1b3";
         config
             .set(&mut store, &format!("fee.min-ppm@{peer}"), &json!(100))

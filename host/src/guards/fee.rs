@@ -69,6 +69,7 @@ pub fn judge(
         proposal.mode
     };
     let state_changed = facts.record.mode != mode;
+    let correcting = chain_breaks_bounds(facts.chain_ppm, facts.bounds, probing);
 
     let mut ppm = clamp_to_bounds(proposal.fee_ppm, facts.bounds, probing, &mut adjustments);
     if mode == PricingMode::Normal && !state_changed {
@@ -87,6 +88,19 @@ pub fn judge(
 
     if ppm == facts.chain_ppm && base == facts.chain_base {
         return FeeVerdict::Unchanged;
+    }
+    if correcting {
+        adjustments.push(format!(
+            "the fee on chain {} is outside the bounds {}..{}: corrected at once",
+            facts.chain_ppm,
+            floor_of(facts.bounds, probing),
+            facts.bounds.max
+        ));
+        return FeeVerdict::Apply {
+            fee_ppm: ppm,
+            fee_base: base,
+            adjustments,
+        };
     }
     if !state_changed
         && base == facts.chain_base
@@ -126,22 +140,34 @@ pub fn judge(
     }
 }
 
-/// Bounds, with 0 ppm reserved for an active zero-fee probe.
-fn clamp_to_bounds(ppm: Ppm, bounds: Bounds, probing: bool, adjustments: &mut Vec<String>) -> Ppm {
-    let floor = if probing {
+/// The floor a fee may not go under: 0 only for an active zero-fee probe, else at least 1,
+/// and never above the ceiling (the ceiling wins when scopes meet badly).
+fn floor_of(bounds: Bounds, probing: bool) -> Ppm {
+    if probing {
         Ppm::ZERO
     } else {
-        bounds.min.max(Ppm::new(1))
-    };
-    if ppm > bounds.max && bounds.max >= floor {
+        bounds.min.max(Ppm::new(1)).min(bounds.max)
+    }
+}
+
+/// Bounds: the ceiling always applies, then the floor under it.
+fn clamp_to_bounds(ppm: Ppm, bounds: Bounds, probing: bool, adjustments: &mut Vec<String>) -> Ppm {
+    if ppm > bounds.max {
         adjustments.push(format!("{ppm} lowered to the ceiling {}", bounds.max));
         return bounds.max;
     }
+    let floor = floor_of(bounds, probing);
     if ppm < floor {
         adjustments.push(format!("{ppm} raised to the floor {floor}"));
         return floor;
     }
     ppm
+}
+
+/// The fee on chain breaks a bound (the operator tightened one): the correction goes out now,
+/// past hysteresis and the rate limits, which exist against gossip noise, not against bounds.
+fn chain_breaks_bounds(chain: Ppm, bounds: Bounds, probing: bool) -> bool {
+    chain > bounds.max || chain < floor_of(bounds, probing)
 }
 
 /// In normal pricing a broadcast moves at most `max-step-pct` of the last fee, or
@@ -398,5 +424,46 @@ mod tests {
             NOW,
         );
         assert!(matches!(verdict, FeeVerdict::Suppress { .. }));
+    }
+
+    #[test]
+    fn the_ceiling_applies_even_below_the_floor() {
+        // A floor of 100 meets a ceiling of 50 (scopes met badly): the ceiling wins, never
+        // skipped (a real node reached 5000 ppm under a 2500 ceiling this way).
+        let r = record(40, PricingMode::Normal, Some(NOW - 86_400));
+        let mut f = facts(&r);
+        f.bounds = Bounds {
+            min: Ppm::new(100),
+            max: Ppm::new(50),
+        };
+        let verdict = judge(&proposal(5000, PricingMode::Normal), &f, &config(), NOW);
+        assert_eq!(applied_ppm(&verdict), 50);
+        let verdict = judge(&proposal(1, PricingMode::Normal), &f, &config(), NOW);
+        assert_eq!(applied_ppm(&verdict), 50, "the floor, capped by the ceiling");
+    }
+
+    #[test]
+    fn a_tightened_bound_applies_at_once() {
+        // On chain 2000 ppm, broadcast a minute ago, the day's broadcasts used up; the operator
+        // lowers the ceiling to 1950 (within hysteresis of 2000).
+        let r = record(2000, PricingMode::Normal, Some(NOW - 60));
+        let mut f = facts(&r);
+        f.broadcasts_last_day = 99;
+        f.bounds.max = Ppm::new(1950);
+        let verdict = judge(&proposal(2000, PricingMode::Normal), &f, &config(), NOW);
+        assert_eq!(applied_ppm(&verdict), 1950);
+        // A raised floor too.
+        let r = record(20, PricingMode::Normal, Some(NOW - 60));
+        let mut f = facts(&r);
+        f.broadcasts_last_day = 99;
+        f.bounds.min = Ppm::new(21);
+        let verdict = judge(&proposal(20, PricingMode::Normal), &f, &config(), NOW);
+        assert_eq!(applied_ppm(&verdict), 21);
+        // Within the bounds the limits stay.
+        let r = record(1000, PricingMode::Normal, Some(NOW - 60));
+        let mut f = facts(&r);
+        f.broadcasts_last_day = 99;
+        let verdict = judge(&proposal(1500, PricingMode::Normal), &f, &config(), NOW);
+        assert!(matches!(verdict, FeeVerdict::Suppress { .. }), "{verdict:?}");
     }
 }

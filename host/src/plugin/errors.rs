@@ -26,8 +26,12 @@ pub const LNBITS_FAILED: i64 = 1608;
 /// A payout was halted by the solvency check (the check is recorded).
 pub const PAYOUT_HALTED: i64 = 1609;
 
+/// Error messages never grow past this many characters, whatever input they quote.
+const MAX_MESSAGE_CHARS: usize = 600;
+
 pub fn rpc_error(code: i64, message: impl Display) -> anyhow::Error {
-    anyhow::anyhow!(json!({ "code": code, "message": message.to_string() }).to_string())
+    let message = crate::text::shorten(&message.to_string(), MAX_MESSAGE_CHARS);
+    anyhow::anyhow!(json!({ "code": code, "message": message }).to_string())
 }
 
 pub fn invalid_params(message: impl Display) -> anyhow::Error {

@@ -4,6 +4,7 @@
 //! scheduler and serves until lightningd says `shutdown` or closes stdin.
 
 mod errors;
+mod framing;
 mod lds;
 mod notifications;
 mod options;
@@ -33,8 +34,21 @@ pub fn run() -> anyhow::Result<()> {
     result
 }
 
+/// Methods cln-plugin has a handler for: ours, and the handshake.
+fn handled(method: &str) -> bool {
+    matches!(method, "getmanifest" | "init") || METHODS.iter().any(|(name, ..)| *name == method)
+}
+
 async fn serve() -> anyhow::Result<()> {
-    let builder = Builder::new(tokio::io::stdin(), tokio::io::stdout())
+    // Every message from lightningd passes `framing` before cln-plugin reads it, so that no
+    // request can end cln-plugin's read loop (see `framing`).
+    let (from_lightningd, to_cln_plugin) = tokio::io::duplex(1 << 16);
+    tokio::spawn(async move {
+        if let Err(error) = framing::pump(tokio::io::stdin(), from_lightningd, handled).await {
+            tracing::warn!(%error, "reading from lightningd failed");
+        }
+    });
+    let builder = Builder::new(to_cln_plugin, tokio::io::stdout())
         .dynamic()
         .subscribe("forward_event", notifications::forward_event)
         .subscribe(
@@ -42,8 +56,7 @@ async fn serve() -> anyhow::Result<()> {
             notifications::channel_state_changed,
         )
         .subscribe("block_added", notifications::block_added)
-        .subscribe("shutdown", notifications::shutdown)
-        .setconfig_callback(options::on_setconfig);
+        .subscribe("shutdown", notifications::shutdown);
     let builder = rpc::register(options::register(builder));
     let Some(configured) = builder.configure().await? else {
         return Ok(()); // lightningd only wanted the manifest (e.g. `--help`).

@@ -1,12 +1,12 @@
-//! Every plugin option: names, defaults, the config key each tunable one feeds, and the
-//! `setconfig` handler. Tunable options are dynamic: `lightning-cli setconfig` changes them at
-//! run time through the same transactional path as `revenue-config set`.
+//! Every plugin option: names, defaults, and the config key each tunable one sets at start.
+//! None is dynamic (see `TUNABLES`).
 
-use super::{errors::CONFIG_REFUSED, errors::INVALID_PARAMS, errors::rpc_error, state::Revops};
+use super::state::Revops;
+use crate::config::{KEYS, KeySpec, ValueKind};
 use cln_plugin::{
-    ConfiguredPlugin, Plugin,
+    ConfiguredPlugin,
     options::{
-        ConfigOption, DefaultBooleanConfigOption, DefaultIntegerConfigOption, StringConfigOption,
+        ConfigOption, DefaultIntegerConfigOption, StringConfigOption, Value as OptionValue,
     },
 };
 use serde_json::{Value, json};
@@ -43,64 +43,33 @@ pub const INGEST_INTERVAL: DefaultIntegerConfigOption = ConfigOption::new_i64_wi
     "Seconds between forward ingestions (forward_event also triggers one).",
 );
 
-/// Tunable options: (option name, default, config key, description). Dynamic.
-pub const TUNABLE_INTEGERS: &[(&str, i64, &str, &str)] = &[
-    (
-        "revenue-fee-interval-secs",
-        600,
-        "fee.interval-secs",
-        "Seconds between fee cycles.",
-    ),
-    ("revenue-min-fee-ppm", 1, "fee.min-ppm", "Fee floor, ppm."),
-    (
-        "revenue-max-fee-ppm",
-        2500,
-        "fee.max-ppm",
-        "Fee ceiling, ppm.",
-    ),
-    (
-        "revenue-max-base-msat",
-        1000,
-        "fee.max-base-msat",
-        "Highest base fee revops sets, msat.",
-    ),
-    (
-        "revenue-max-step-pct",
-        50,
-        "fee.max-step-pct",
-        "Largest change per broadcast in normal pricing, %.",
-    ),
-    (
-        "revenue-hysteresis-pct",
-        5,
-        "fee.hysteresis-pct",
-        "Changes within this % of the last broadcast fee are not broadcast.",
-    ),
-    (
-        "revenue-max-broadcasts-per-day",
-        4,
-        "fee.max-broadcasts-per-day",
-        "Most fee broadcasts per channel in 24 h.",
-    ),
+/// Options that set a config key at start: (option name, config key). Their default and range
+/// are the key's (`config::KEYS`). They are not dynamic: a dynamic option's `setconfig` is
+/// written by lightningd to `config.setconfig`, which a later lightningd start refuses when the
+/// plugin is not in its permanent config ("unknown option"), and which would bring an old value
+/// back after `revenue-config reset`. Runtime changes go through `revenue-config set`, the one
+/// source of truth; at start an option given here wins over the stored override of its key.
+pub const TUNABLES: &[(&str, &str)] = &[
+    ("revenue-fee-interval-secs", "fee.interval-secs"),
+    ("revenue-min-fee-ppm", "fee.min-ppm"),
+    ("revenue-max-fee-ppm", "fee.max-ppm"),
+    ("revenue-max-base-msat", "fee.max-base-msat"),
+    ("revenue-max-step-pct", "fee.max-step-pct"),
+    ("revenue-hysteresis-pct", "fee.hysteresis-pct"),
+    ("revenue-max-broadcasts-per-day", "fee.max-broadcasts-per-day"),
     (
         "revenue-min-broadcast-interval-secs",
-        3600,
         "fee.min-broadcast-interval-secs",
-        "Least time between two broadcasts for a channel.",
     ),
-    (
-        "revenue-rebalance-interval-secs",
-        3600,
-        "rebalance.interval-secs",
-        "Seconds between scheduled rebalance cycles (only while a rebalance policy is loaded).",
-    ),
+    ("revenue-rebalance-interval-secs", "rebalance.interval-secs"),
+    ("revenue-dry-run", "dry-run"),
 ];
-pub const DRY_RUN: DefaultBooleanConfigOption = ConfigOption::new_bool_with_default(
-    "revenue-dry-run",
-    false,
-    "Decide and record, but change nothing on the node.",
-);
-const DRY_RUN_KEY: &str = "dry-run";
+
+fn key_spec(key: &str) -> &'static KeySpec {
+    KEYS.iter()
+        .find(|spec| spec.name == key)
+        .expect("every tunable option names a config key")
+}
 
 /// Registers every option on the builder.
 pub fn register<S, I, O>(mut builder: cln_plugin::Builder<S, I, O>) -> cln_plugin::Builder<S, I, O>
@@ -116,16 +85,32 @@ where
         .option(LNBITS_URL)
         .option(LDS_OPERATOR_KEY)
         .option(RPC_TIMEOUT)
-        .option(INGEST_INTERVAL)
-        .option(DRY_RUN.dynamic());
-    for (name, default, _, description) in TUNABLE_INTEGERS {
-        builder = builder
-            .option(ConfigOption::new_i64_with_default(name, *default, description).dynamic());
+        .option(INGEST_INTERVAL);
+    for (name, key) in TUNABLES {
+        let spec = key_spec(key);
+        // Leaked once at start: the manifest wants 'static text, and there are ten of them.
+        let description: &'static str = Box::leak(
+            format!(
+                "{} Sets config key {key} at start (default {}); change it at run time with `revenue-config set {key} VALUE`.",
+                spec.description,
+                spec.default_text()
+            )
+            .into_boxed_str(),
+        );
+        // No default: lightningd passes only the options an operator gave, so revops knows
+        // which values are explicit.
+        builder = match spec.kind {
+            ValueKind::Boolean => builder.option(ConfigOption::new_bool_no_default(name, description)),
+            ValueKind::Integer { .. } => {
+                builder.option(ConfigOption::new_i64_no_default(name, description))
+            }
+        };
     }
     builder
 }
 
-/// The startup values of the tunable options, as config keys (the base under runtime overrides).
+/// The tunable options an operator gave at start, as config keys (they win over stored
+/// overrides of the same key; see `ConfigManager::load_with_base`).
 pub fn config_base<I, O>(
     plugin: &ConfiguredPlugin<Revops, I, O>,
 ) -> anyhow::Result<BTreeMap<String, Value>>
@@ -134,42 +119,23 @@ where
     O: Send + tokio::io::AsyncWrite + Unpin + 'static,
 {
     let mut base = BTreeMap::new();
-    for (name, _, key, _) in TUNABLE_INTEGERS {
-        if let Some(value) = plugin.option_str(name)?.and_then(|v| v.as_i64()) {
-            base.insert((*key).to_owned(), json!(value));
-        }
+    for (name, key) in TUNABLES {
+        let value = match plugin.option_str(name)? {
+            None => continue,
+            Some(OptionValue::Integer(number)) => json!(number),
+            Some(OptionValue::Boolean(flag)) => json!(flag),
+            Some(OptionValue::String(text)) => json!(text),
+            Some(other) => anyhow::bail!("{name}: unexpected value {other:?}"),
+        };
+        base.insert((*key).to_owned(), value);
     }
-    base.insert(DRY_RUN_KEY.to_owned(), json!(plugin.option(&DRY_RUN)?));
     Ok(base)
 }
 
-/// `setconfig` on a dynamic option: validated and stored like `revenue-config set`.
-pub async fn on_setconfig(plugin: Plugin<Revops>, params: Value) -> anyhow::Result<Value> {
-    let name = params
-        .get("config")
-        .and_then(Value::as_str)
-        .ok_or_else(|| rpc_error(INVALID_PARAMS, "setconfig without a config name"))?;
-    let raw = params.get("val").cloned().unwrap_or(Value::Null);
-    let key = if name == DRY_RUN.name() {
-        DRY_RUN_KEY
-    } else {
-        TUNABLE_INTEGERS
-            .iter()
-            .find(|(option, ..)| *option == name)
-            .map(|(_, _, key, _)| *key)
-            .ok_or_else(|| {
-                rpc_error(
-                    INVALID_PARAMS,
-                    format!("{name} is not a dynamic revops option"),
-                )
-            })?
-    };
-    let state = plugin.state().clone();
-    let key_owned = key.to_owned();
-    let result = tokio::task::spawn_blocking(move || state.set_config(&key_owned, &raw))
-        .await
-        .map_err(|e| rpc_error(CONFIG_REFUSED, e))?;
-    // lightningd shows this message as the setconfig error.
-    result.map_err(|e| rpc_error(INVALID_PARAMS, format!("{name}: {e}")))?;
-    Ok(json!({}))
+/// The option that sets `key` at start, if any (for messages that say where a value came from).
+pub fn option_for_key(key: &str) -> Option<&'static str> {
+    TUNABLES
+        .iter()
+        .find(|(_, k)| *k == key)
+        .map(|(name, _)| *name)
 }

@@ -1,6 +1,10 @@
 //! RPC parameters as lightning-cli sends them: positional (an array) or keyword (an object).
 
-use super::errors::invalid_params;
+use super::{
+    errors::{INVALID_PARAMS, invalid_params, rpc_error},
+    framing::REJECTED_PARAM,
+};
+use crate::text::{brief, shorten};
 use serde_json::{Map, Value};
 
 /// The parameters of one call, by name.
@@ -12,6 +16,11 @@ pub struct Params {
 impl Params {
     /// Maps positional parameters onto `names`, and refuses unknown or surplus ones.
     pub fn parse(method: &'static str, raw: Value, names: &[&str]) -> anyhow::Result<Self> {
+        if let Some(refusal) = raw.get(REJECTED_PARAM) {
+            // A request the framing in front of cln-plugin could not pass on (see `framing`).
+            let code = refusal["code"].as_i64().unwrap_or(INVALID_PARAMS);
+            return Err(rpc_error(code, refusal["message"].as_str().unwrap_or("malformed request")));
+        }
         let values = match raw {
             Value::Null => Map::new(),
             Value::Array(items) => {
@@ -33,7 +42,8 @@ impl Params {
             Value::Object(map) => {
                 if let Some(unknown) = map.keys().find(|k| !names.contains(&k.as_str())) {
                     return Err(invalid_params(format!(
-                        "{method}: unknown parameter {unknown:?}; it takes: {}",
+                        "{method}: unknown parameter {}; it takes: {}",
+                        shorten(&format!("{unknown:?}"), 80),
                         names.join(", ")
                     )));
                 }
@@ -41,7 +51,8 @@ impl Params {
             }
             other => {
                 return Err(invalid_params(format!(
-                    "{method}: parameters must be an array or an object, got {other}"
+                    "{method}: parameters must be an array or an object, got {}",
+                    brief(&other)
                 )));
             }
         };
@@ -56,8 +67,9 @@ impl Params {
         match self.values.get(name) {
             Some(Value::String(s)) => Ok(s),
             Some(other) => Err(invalid_params(format!(
-                "{}: {name} must be a string, got {other}",
-                self.method
+                "{}: {name} must be a string, got {}",
+                self.method,
+                brief(other)
             ))),
             None => Err(invalid_params(format!(
                 "{}: missing parameter {name}",
@@ -81,8 +93,9 @@ impl Params {
             Some(Value::String(s)) if s == "true" => Ok(true),
             Some(Value::String(s)) if s == "false" => Ok(false),
             Some(other) => Err(invalid_params(format!(
-                "{}: {name} must be true or false, got {other}",
-                self.method
+                "{}: {name} must be true or false, got {}",
+                self.method,
+                brief(other)
             ))),
         }
     }
@@ -95,8 +108,9 @@ impl Params {
             }
             Some(Value::String(s)) if s.parse::<u32>().is_ok() => Ok(s.parse().ok()),
             Some(other) => Err(invalid_params(format!(
-                "{}: {name} must be a non-negative integer, got {other}",
-                self.method
+                "{}: {name} must be a non-negative integer, got {}",
+                self.method,
+                brief(other)
             ))),
         }
     }

@@ -1,5 +1,5 @@
-//! The loops that run cycles: fee cycles every `fee.interval-secs` (re-read each time, so a
-//! `setconfig` applies from the next wait) or at once when woken; rebalance cycles every
+//! The loops that run cycles: fee cycles every `fee.interval-secs` (a changed interval applies
+//! at once, counted from the last cycle) or at once when woken; rebalance cycles every
 //! `rebalance.interval-secs` while a rebalance policy is loaded; ingestion on a timer and on
 //! `forward_event`. One cycle at a time (the state's cycle lock); a failed cycle is logged and
 //! the loop goes on.
@@ -7,6 +7,7 @@
 use super::state::{DEFAULT_SLOT, Revops};
 use crate::model::PolicyKind;
 use std::time::Duration;
+use tokio::{sync::watch, time::Instant};
 
 /// Forward events come in bursts: ingest at most this often.
 const INGEST_DEBOUNCE: Duration = Duration::from_secs(1);
@@ -20,13 +21,47 @@ pub fn spawn(state: Revops) {
     tokio::spawn(ingest_loop(state));
 }
 
-async fn fee_loop(state: Revops) {
+/// Waits until `interval_secs()` after `since`, re-reading the interval whenever the
+/// configuration changes. Returns early when `wake` fires.
+async fn wait_interval(
+    since: Instant,
+    interval_secs: impl Fn() -> u64,
+    changes: &mut watch::Receiver<u64>,
+    wake: Option<&tokio::sync::Notify>,
+) {
     loop {
-        let interval = Duration::from_secs(state.config.snapshot().fee.interval_secs);
+        let deadline = since + Duration::from_secs(interval_secs());
+        let woken = async {
+            match wake {
+                Some(notify) => notify.notified().await,
+                None => std::future::pending().await,
+            }
+        };
         tokio::select! {
-            _ = tokio::time::sleep(interval) => {}
-            _ = state.fee_wake.notified() => {}
+            _ = tokio::time::sleep_until(deadline) => return,
+            _ = woken => return,
+            changed = changes.changed() => {
+                if changed.is_err() {
+                    // The sender lives as long as the state: only at shutdown.
+                    tokio::time::sleep_until(deadline).await;
+                    return;
+                }
+            }
         }
+    }
+}
+
+async fn fee_loop(state: Revops) {
+    let mut changes = state.config_changed.subscribe();
+    loop {
+        let since = Instant::now();
+        wait_interval(
+            since,
+            || state.config.snapshot().fee.interval_secs,
+            &mut changes,
+            Some(&state.fee_wake),
+        )
+        .await;
         if state.is_shutting_down() {
             return;
         }
@@ -37,9 +72,15 @@ async fn fee_loop(state: Revops) {
 }
 
 async fn rebalance_loop(state: Revops) {
+    let mut changes = state.config_changed.subscribe();
     loop {
-        let interval = Duration::from_secs(state.config.snapshot().rebalance.interval_secs);
-        tokio::time::sleep(interval).await;
+        wait_interval(
+            Instant::now(),
+            || state.config.snapshot().rebalance.interval_secs,
+            &mut changes,
+            None,
+        )
+        .await;
         if state.is_shutting_down() {
             return;
         }
@@ -69,9 +110,15 @@ async fn rebalance_loop(state: Revops) {
 /// Investor balances every `lds.snapshot-interval-secs` (the 72 h averages rest on them); a
 /// failed snapshot leaves a gap the averages do not count.
 async fn lds_snapshot_loop(state: Revops) {
+    let mut changes = state.config_changed.subscribe();
     loop {
-        let interval = Duration::from_secs(state.config.snapshot().lds.snapshot_interval_secs);
-        tokio::time::sleep(interval).await;
+        wait_interval(
+            Instant::now(),
+            || state.config.snapshot().lds.snapshot_interval_secs,
+            &mut changes,
+            None,
+        )
+        .await;
         if state.is_shutting_down() {
             return;
         }

@@ -72,6 +72,9 @@ pub struct Inner {
     pub cycle_lock: tokio::sync::Mutex<()>,
     pub fee_wake: Notify,
     pub ingest_wake: Notify,
+    /// The configuration generation, sent on every change: the loops re-read their interval
+    /// at once instead of after the current sleep.
+    pub config_changed: tokio::sync::watch::Sender<u64>,
     pub shutting_down: AtomicBool,
     /// Whether the last feerate reading was a mempool shock (re-price on the rising edge only).
     in_mempool_shock: AtomicBool,
@@ -111,8 +114,18 @@ impl Revops {
     pub fn open(setup: Setup) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&setup.data_dir)?;
         std::fs::create_dir_all(&setup.policy_dir)?;
-        let store = Store::open(&setup.data_dir.join("revops.sqlite3"), Durability::Normal)?;
-        let config = ConfigManager::load_with_base(&store, setup.config_base.clone())?;
+        let mut store = Store::open(&setup.data_dir.join("revops.sqlite3"), Durability::Normal)?;
+        let (config, displaced) =
+            ConfigManager::load_with_base(&mut store, setup.config_base.clone())?;
+        for replaced in &displaced {
+            let option = super::options::option_for_key(&replaced.key).unwrap_or("an option");
+            tracing::warn!(
+                "{option}={} given at start wins over the runtime override {} = {} (`revenue-config set`), which is removed",
+                replaced.start_value,
+                replaced.key,
+                replaced.override_value
+            );
+        }
         let sandbox = Sandbox::new(Some(&setup.data_dir.join("cache")))?;
         let registry = Registry::new(sandbox, Some(PolicyDir::new(&setup.policy_dir)?), 3);
         let lnbits = setup
@@ -133,6 +146,7 @@ impl Revops {
                 "actions interrupted by the last shutdown; the next cycle reconciles them with the node"
             );
         }
+        let generation = config.snapshot().generation;
         let revops = Revops(Arc::new(Inner {
             setup,
             store: Mutex::new(store),
@@ -145,6 +159,7 @@ impl Revops {
             last_cycle_error: Mutex::new(None),
             cycle_lock: tokio::sync::Mutex::new(()),
             fee_wake: Notify::new(),
+            config_changed: tokio::sync::watch::Sender::new(generation),
             ingest_wake: Notify::new(),
             shutting_down: AtomicBool::new(false),
             in_mempool_shock: AtomicBool::new(false),
@@ -253,13 +268,24 @@ impl Revops {
     }
 
     pub fn set_config(&self, key: &str, value: &Value) -> Result<Arc<ConfigSnapshot>, ConfigError> {
-        let mut store = lock(&self.store);
-        self.config.set(&mut store, key, value)
+        let snapshot = self.config.set(&mut lock(&self.store), key, value)?;
+        self.config_applied(key, &snapshot);
+        Ok(snapshot)
     }
 
     pub fn reset_config(&self, key: &str) -> Result<Arc<ConfigSnapshot>, ConfigError> {
-        let mut store = lock(&self.store);
-        self.config.reset(&mut store, key)
+        let snapshot = self.config.reset(&mut lock(&self.store), key)?;
+        self.config_applied(key, &snapshot);
+        Ok(snapshot)
+    }
+
+    /// A change takes effect now: intervals are re-read, and a changed fee bound runs a fee
+    /// cycle so that a tighter bound reaches the chain at once.
+    fn config_applied(&self, key: &str, snapshot: &ConfigSnapshot) {
+        self.config_changed.send_replace(snapshot.generation);
+        if key.starts_with("fee.min-ppm") || key.starts_with("fee.max-ppm") {
+            self.fee_wake.notify_one();
+        }
     }
 
     pub(super) fn connect(&self, runtime: &tokio::runtime::Handle) -> Result<ClnNode, CycleError> {
@@ -458,7 +484,8 @@ pub fn policy_params(raw: Option<&Value>) -> Result<BTreeMap<String, Value>, Str
             _ => params_from_words(text.split_whitespace()),
         },
         Some(other) => Err(format!(
-            "params must be an object or KEY=VALUE words, got {other}"
+            "params must be an object or KEY=VALUE words, got {}",
+            crate::text::brief(other)
         )),
     }
 }
