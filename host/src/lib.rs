@@ -19,6 +19,7 @@ pub mod cli;
 pub mod config;
 pub mod cycle;
 pub mod embedded;
+pub mod failpoint;
 pub mod guards;
 pub mod lds;
 pub mod lnbits;

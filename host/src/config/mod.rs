@@ -334,5 +334,16 @@ mod tests {
             .unwrap();
         let bounds = snapshot.fee.bounds_for(channel, peer);
         assert_eq!((bounds.min.ppm(), bounds.max.ppm()), (50, 50));
+        // A scoped floor above the global ceiling it inherits is refused, and so is a global
+        // ceiling under a scoped floor; a scoped ceiling of 0 is out of range.
+        assert!(matches!(
+            config.set(&mut store, "fee.min-ppm@1x1x1", &json!(3000)),
+            Err(ConfigError::Inconsistent(_))
+        ));
+        assert!(matches!(
+            config.set(&mut store, "fee.max-ppm", &json!(90)),
+            Err(ConfigError::Inconsistent(_))
+        ));
+        assert!(config.set(&mut store, "fee.max-ppm@1x1x1", &json!(0)).is_err());
     }
 }

@@ -146,11 +146,19 @@ impl ConfigSnapshot {
             peer_bounds,
         };
         check_floor_below_ceiling("global", Some(fee.min_ppm), Some(fee.max_ppm))?;
-        for (channel, b) in &fee.channel_bounds {
-            check_floor_below_ceiling(&channel.to_string(), b.min, b.max)?;
-        }
-        for (peer, b) in &fee.peer_bounds {
-            check_floor_below_ceiling(peer, b.min, b.max)?;
+        // Every scope's effective bounds (its own over the global ones) must be valid; where a
+        // channel's and its peer's scopes still meet badly, the fee guard lets the ceiling win.
+        let scoped = fee
+            .channel_bounds
+            .iter()
+            .map(|(channel, b)| (channel.to_string(), b))
+            .chain(fee.peer_bounds.iter().map(|(peer, b)| (peer.clone(), b)));
+        for (scope, b) in scoped {
+            check_floor_below_ceiling(
+                &scope,
+                Some(b.min.unwrap_or(fee.min_ppm)),
+                Some(b.max.unwrap_or(fee.max_ppm)),
+            )?;
         }
         let rebalance = RebalanceConfig {
             interval_secs: plain["rebalance.interval-secs"],

@@ -1,7 +1,9 @@
 //! The fee cycle.
 
 use super::{
-    CycleDeps, CycleError, gather,
+    CycleDeps, CycleError,
+    fee_intents::{ACTION, FeeIntent},
+    gather,
     partition::{self, Assignments},
     shadow,
 };
@@ -10,7 +12,7 @@ use crate::{
     guards::fee::{ChannelFacts, FeeVerdict, judge},
     model::{CallContext, FeeProposal, FeerateSample, PolicyKind},
     node::SetChannelFee,
-    store::{BroadcastEntry, CycleRecord, DecisionRecord, IntentStatus},
+    store::{CycleRecord, DecisionRecord, IntentStatus},
 };
 use serde::Serialize;
 use std::{collections::HashMap, time::Instant};
@@ -247,23 +249,25 @@ fn execute(
         fee_base: *fee_base,
         fee_ppm: *fee_ppm,
     };
-    let payload = serde_json::to_string(&request).expect("plain struct serializes");
+    let intent_payload = FeeIntent {
+        channel: proposal.channel,
+        fee_base: *fee_base,
+        fee_ppm: *fee_ppm,
+        mode: Some(proposal.mode.as_str().to_owned()),
+        reason: Some(proposal.reason.clone()),
+    };
+    let payload = serde_json::to_string(&intent_payload).expect("plain struct serializes");
     let subject = proposal.channel.to_string();
-    let intent = deps
-        .store
-        .begin_intent("setchannel", &subject, &payload, now)?;
+    let intent = deps.store.begin_intent(ACTION, &subject, &payload, now)?;
     match deps.node.set_channel_fee(&request) {
         Ok(()) => {
-            deps.store
-                .settle_intent(intent, IntentStatus::Done, "ok", now)?;
-            deps.store.record_broadcast(&BroadcastEntry {
-                channel: proposal.channel,
-                at: now,
-                fee_ppm: *fee_ppm,
-                fee_base: *fee_base,
-                mode: proposal.mode,
-                reason: proposal.reason.clone(),
-            })?;
+            crate::failpoint::hit("fee-after-setchannel");
+            deps.store.record_broadcast_settling(
+                &intent_payload.broadcast_at(now),
+                intent,
+                "ok",
+                now,
+            )?;
             tracing::info!(channel = %proposal.channel, fee_ppm = %fee_ppm, fee_base = %fee_base, mode = proposal.mode.as_str(), "fee broadcast");
             Ok(None)
         }

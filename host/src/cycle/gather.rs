@@ -35,6 +35,9 @@ pub(super) fn gather_from_node(
 ) -> Result<Gathered, CycleError> {
     let info = deps.node.info()?;
     let channels = deps.node.channels()?;
+    // Before price truth: an interrupted update that reached the chain is a broadcast (it
+    // counts against the daily limit), not a repair.
+    super::fee_intents::reconcile(&channels, deps.store, now)?;
     let feerates = deps
         .store
         .feerates_since(now.saturating_sub(FEERATE_HISTORY_SECS))?;

@@ -7,6 +7,7 @@
 //! and changes nothing. Only the node or the store failing is an error.
 
 mod fee;
+mod fee_intents;
 mod gather;
 mod ingest;
 pub mod partition;

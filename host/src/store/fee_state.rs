@@ -75,49 +75,28 @@ impl Store {
     /// Writes the record as the chain shows it (first sight of a channel, or a repair when the
     /// chain disagrees with the record: the chain wins).
     pub fn put_fee_record(&mut self, record: &FeeRecord) -> StoreResult<()> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO fee_state (scid, broadcast_ppm, broadcast_base, broadcast_at, mode, reason)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)
-                 ON CONFLICT (scid) DO UPDATE SET broadcast_ppm = excluded.broadcast_ppm,
-                     broadcast_base = excluded.broadcast_base, broadcast_at = excluded.broadcast_at,
-                     mode = excluded.mode, reason = excluded.reason",
-            )?
-            .execute(params![
-                to_sql_u64(record.channel.as_u64()),
-                record.fee_ppm.ppm(),
-                to_sql_u64(record.fee_base.msat()),
-                record.broadcast_at.map(to_sql_u64),
-                record.mode.as_str(),
-                record.reason,
-            ])?;
-        Ok(())
+        upsert_record(&self.conn, record)
     }
 
-    /// Books a broadcast revops made: the new record plus a line in the broadcast log.
+    /// Books a broadcast revops made: the new record plus a line in the broadcast log, in one
+    /// transaction.
     pub fn record_broadcast(&mut self, entry: &BroadcastEntry) -> StoreResult<()> {
+        self.atomically(|tx| insert_broadcast(tx, entry))
+    }
+
+    /// Books a broadcast and settles the `setchannel` intent that made it, in one transaction:
+    /// a crash leaves either both or neither (an intent still pending is reconciled with the
+    /// chain by the next cycle).
+    pub fn record_broadcast_settling(
+        &mut self,
+        entry: &BroadcastEntry,
+        intent: u64,
+        outcome: &str,
+        settled_at: u64,
+    ) -> StoreResult<()> {
         self.atomically(|tx| {
-            tx.prepare_cached(
-                "INSERT INTO fee_broadcasts (scid, at, fee_ppm, base_msat, mode, reason)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
-            )?
-            .execute(params![
-                to_sql_u64(entry.channel.as_u64()),
-                to_sql_u64(entry.at),
-                entry.fee_ppm.ppm(),
-                to_sql_u64(entry.fee_base.msat()),
-                entry.mode.as_str(),
-                entry.reason,
-            ])?;
-            Ok(())
-        })?;
-        self.put_fee_record(&FeeRecord {
-            channel: entry.channel,
-            fee_ppm: entry.fee_ppm,
-            fee_base: entry.fee_base,
-            broadcast_at: Some(entry.at),
-            mode: entry.mode,
-            reason: entry.reason.clone(),
+            insert_broadcast(tx, entry)?;
+            super::intents::settle_in(tx, intent, super::IntentStatus::Done, outcome, settled_at)
         })
     }
 
@@ -185,6 +164,51 @@ impl Store {
             .query_row("SELECT COUNT(*) FROM fee_broadcasts", [], |row| row.get(0))?;
         Ok(count as u64)
     }
+}
+
+fn upsert_record(conn: &rusqlite::Connection, record: &FeeRecord) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO fee_state (scid, broadcast_ppm, broadcast_base, broadcast_at, mode, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)
+         ON CONFLICT (scid) DO UPDATE SET broadcast_ppm = excluded.broadcast_ppm,
+             broadcast_base = excluded.broadcast_base, broadcast_at = excluded.broadcast_at,
+             mode = excluded.mode, reason = excluded.reason",
+    )?
+    .execute(params![
+        to_sql_u64(record.channel.as_u64()),
+        record.fee_ppm.ppm(),
+        to_sql_u64(record.fee_base.msat()),
+        record.broadcast_at.map(to_sql_u64),
+        record.mode.as_str(),
+        record.reason,
+    ])?;
+    Ok(())
+}
+
+fn insert_broadcast(conn: &rusqlite::Connection, entry: &BroadcastEntry) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO fee_broadcasts (scid, at, fee_ppm, base_msat, mode, reason)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+    )?
+    .execute(params![
+        to_sql_u64(entry.channel.as_u64()),
+        to_sql_u64(entry.at),
+        entry.fee_ppm.ppm(),
+        to_sql_u64(entry.fee_base.msat()),
+        entry.mode.as_str(),
+        entry.reason,
+    ])?;
+    upsert_record(
+        conn,
+        &FeeRecord {
+            channel: entry.channel,
+            fee_ppm: entry.fee_ppm,
+            fee_base: entry.fee_base,
+            broadcast_at: Some(entry.at),
+            mode: entry.mode,
+            reason: entry.reason.clone(),
+        },
+    )
 }
 
 #[cfg(test)]

@@ -56,17 +56,7 @@ impl Store {
         outcome: &str,
         at: u64,
     ) -> StoreResult<()> {
-        self.conn
-            .prepare_cached(
-                "UPDATE intents SET status = ?2, outcome = ?3, settled_at = ?4 WHERE id = ?1",
-            )?
-            .execute(params![
-                to_sql_u64(id),
-                status.as_str(),
-                outcome,
-                to_sql_u64(at)
-            ])?;
-        Ok(())
+        settle_in(&self.conn, id, status, outcome, at)
     }
 
     pub fn pending_intents(&self) -> StoreResult<Vec<Intent>> {
@@ -96,6 +86,26 @@ impl Store {
         }
         Ok(intents)
     }
+}
+
+/// Settles intent `id` on `conn` (a connection or an open transaction).
+pub(super) fn settle_in(
+    conn: &rusqlite::Connection,
+    id: u64,
+    status: IntentStatus,
+    outcome: &str,
+    at: u64,
+) -> StoreResult<()> {
+    conn.prepare_cached(
+        "UPDATE intents SET status = ?2, outcome = ?3, settled_at = ?4 WHERE id = ?1",
+    )?
+    .execute(params![
+        to_sql_u64(id),
+        status.as_str(),
+        outcome,
+        to_sql_u64(at)
+    ])?;
+    Ok(())
 }
 
 #[cfg(test)]

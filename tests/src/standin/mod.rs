@@ -137,7 +137,7 @@ impl StandIn {
             .expect("getmanifest answered");
         self.manifest = manifest;
         let mut init = shapes::init_request()["params"].clone();
-        init["options"] = options;
+        init["options"] = persisted_setconfig(self.dir(), &self.manifest, options);
         init["configuration"]["lightning-dir"] = json!(self.dir());
         init["configuration"]["startup"] = json!(true);
         self.init_result = self.request("init", init).expect("init answered");
@@ -165,11 +165,26 @@ impl StandIn {
         let id = format!("{}/cln:{method}#{}", self.next_id, 1000 + self.next_id);
         self.next_id += 1;
         self.send(&json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+        self.answer_to(&json!(id), method)
+    }
+
+    /// Passes a caller's request text through unchanged, as lightningd does for a plugin's
+    /// method (`text` is everything of the message; its `id` must be `id`), and waits for the
+    /// answer. For malformed requests: too deep, bad UTF-8, huge numbers.
+    pub fn request_raw(&mut self, id: &str, text: &[u8]) -> Result<Value, Value> {
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        stdin.write_all(text).expect("write to revops");
+        stdin.write_all(b"\n\n").expect("write to revops");
+        stdin.flush().expect("flush");
+        self.answer_to(&json!(id), "a raw request")
+    }
+
+    fn answer_to(&mut self, id: &Value, what: &str) -> Result<Value, Value> {
         let deadline = Instant::now() + ANSWER_TIMEOUT;
         loop {
             let left = deadline.saturating_duration_since(Instant::now());
             match self.answers.recv_timeout(left) {
-                Ok(answer) if answer["id"] == json!(id) => {
+                Ok(answer) if &answer["id"] == id => {
                     return match answer.get("error") {
                         Some(error) => Err(error.clone()),
                         None => Ok(answer["result"].clone()),
@@ -177,11 +192,11 @@ impl StandIn {
                 }
                 Ok(_) => continue,
                 Err(RecvTimeoutError::Timeout) => panic!(
-                    "no answer to {method} in {ANSWER_TIMEOUT:?}; logs:\n{}",
+                    "no answer to {what} in {ANSWER_TIMEOUT:?}; logs:\n{}",
                     self.logs().join("\n")
                 ),
                 Err(RecvTimeoutError::Disconnected) => panic!(
-                    "revops exited while answering {method}; logs:\n{}",
+                    "revops exited while answering {what}; logs:\n{}",
                     self.logs().join("\n")
                 ),
             }
@@ -209,9 +224,41 @@ impl StandIn {
         self.request(method, params)
     }
 
-    /// `lightning-cli setconfig NAME VAL`: lightningd passes the value as a string.
+    /// `lightning-cli setconfig NAME VAL` as lightningd v26.06 handles it: an option the plugin
+    /// did not declare dynamic is refused by lightningd itself (-32602, without contacting the
+    /// plugin); a dynamic one is passed on with `val` as a string, and when the plugin accepts
+    /// it lightningd persists it in `<lightning-dir>/config.setconfig`, which every later start
+    /// reads (see `persisted_setconfig`).
     pub fn setconfig(&mut self, name: &str, val: &str) -> Result<Value, Value> {
-        self.request("setconfig", json!({ "config": name, "val": val }))
+        let declared = self.manifest["options"]
+            .as_array()
+            .and_then(|options| options.iter().find(|o| o["name"] == name))
+            .cloned();
+        let Some(option) = declared else {
+            // Not captured from a real node; the shape of lightningd's parameter errors.
+            return Err(json!({
+                "code": -32602,
+                "message": format!("config: Unknown config option: invalid token '\"{name}\"'"),
+            }));
+        };
+        if option["dynamic"] != json!(true) {
+            // Exactly as captured (plugin-protocol/rpc-setconfig-non-dynamic-option.json).
+            return Err(json!({
+                "code": -32602,
+                "message": format!("config: Not a dynamic config option: invalid token '\"{name}\"'"),
+            }));
+        }
+        self.request("setconfig", json!({ "config": name, "val": val }))?;
+        let path = self.dir().join("config.setconfig");
+        let mut lines: Vec<String> = std::fs::read_to_string(&path)
+            .unwrap_or_default()
+            .lines()
+            .filter(|line| !line.starts_with(&format!("{name}=")))
+            .map(str::to_owned)
+            .collect();
+        lines.push(format!("{name}={val}"));
+        std::fs::write(&path, lines.join("\n") + "\n").expect("write config.setconfig");
+        Ok(json!({ "config": { "config": name, "source": format!("{}:{}", path.display(), lines.len()), "dynamic": true } }))
     }
 
     pub fn notify(&mut self, message: &Value) {
@@ -292,6 +339,32 @@ impl Drop for StandIn {
         let _ = self.child.kill();
         let _ = self.child.wait();
     }
+}
+
+/// The options lightningd passes at start: those given, over the values `setconfig` persisted
+/// in `config.setconfig`. lightningd refuses to start when that file names an option no plugin
+/// declares (`unknown option`), as a real v26.06.6 node did after a plugin's dynamic option
+/// was persisted: the stand-in panics with that message.
+fn persisted_setconfig(dir: &std::path::Path, manifest: &Value, mut options: Value) -> Value {
+    let Ok(text) = std::fs::read_to_string(dir.join("config.setconfig")) else {
+        return options;
+    };
+    for line in text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+        let (name, value) = line.split_once('=').unwrap_or((line, ""));
+        let declared = manifest["options"]
+            .as_array()
+            .and_then(|all| all.iter().find(|o| o["name"] == name));
+        let Some(option) = declared else {
+            panic!("lightningd would refuse to start: config.setconfig: {name}: unknown option");
+        };
+        let value = match option["type"].as_str() {
+            Some("int") => value.parse::<i64>().map(Value::from).unwrap_or(json!(value)),
+            Some("bool") => json!(value == "true"),
+            _ => json!(value),
+        };
+        options[name] = value;
+    }
+    options
 }
 
 /// Splits the plugin's stdout into answers (to the channel) and log notifications.

@@ -4,6 +4,7 @@ mod payments;
 mod plugin_fees;
 mod plugin_lifecycle;
 mod plugin_profitability;
+mod plugin_real_node;
 mod plugin_surface;
 mod policy_check;
 mod policy_new;

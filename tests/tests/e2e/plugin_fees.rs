@@ -67,8 +67,10 @@ fn dry_run_previews_without_touching_the_node() {
     assert_eq!(preview["dry_run"], true);
     assert_eq!(preview["counts"]["applied"], 3);
     assert!(standin.calls_of("setchannel").is_empty());
-    // The option does the same for scheduled cycles.
-    standin.setconfig("revenue-dry-run", "true").unwrap();
+    // The config key does the same for scheduled cycles.
+    standin
+        .call("revenue-config", json!(["set", "dry-run", true]))
+        .unwrap();
     let cycle = run(&mut standin);
     assert_eq!(cycle["dry_run"], true);
     assert!(standin.calls_of("setchannel").is_empty());

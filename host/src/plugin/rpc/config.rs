@@ -2,14 +2,32 @@
 
 use super::{super::state::Revops, blocking};
 use crate::{
-    config::{ConfigError, KEYS},
+    config::{ConfigError, KEYS, KeySpec, ValueKind},
     plugin::{
         errors::{CONFIG_REFUSED, INVALID_PARAMS, NOT_FOUND, invalid_params, rpc_error},
+        options::option_for_key,
         params::Params,
     },
+    text::shorten,
 };
 use cln_plugin::Plugin;
 use serde_json::{Value, json};
+
+/// A key's table entry, as `revenue-config get` lists it (with the option that sets it at start).
+fn key_entry(spec: &KeySpec) -> Value {
+    let range = match spec.kind {
+        ValueKind::Integer { min, max } => json!({ "min": min, "max": max }),
+        ValueKind::Boolean => json!("true|false"),
+    };
+    json!({
+        "key": spec.name,
+        "default": spec.default,
+        "range": range,
+        "description": spec.description,
+        "scoped": spec.scoped,
+        "start_option": option_for_key(spec.name),
+    })
+}
 
 fn refused(error: ConfigError) -> anyhow::Error {
     let code = match error {
@@ -35,16 +53,21 @@ pub async fn config(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value>
                 None => Ok(json!({
                     "generation": snapshot.generation,
                     "config": effective,
+                    "sources": effective.keys().map(|k| (k.clone(), json!(state.config.source(k)))).collect::<serde_json::Map<_, _>>(),
                     "overrides": snapshot.overrides,
-                    "keys": KEYS.iter().map(|k| json!({
-                        "key": k.name, "default": k.default, "description": k.description, "scoped": k.scoped,
-                    })).collect::<Vec<_>>(),
+                    "keys": KEYS.iter().map(key_entry).collect::<Vec<_>>(),
                 })),
                 Some(key) => {
                     let value = effective
                         .get(&key)
-                        .ok_or_else(|| rpc_error(NOT_FOUND, format!("no config key {key:?} is set")))?;
-                    Ok(json!({ "generation": snapshot.generation, "key": key, "value": value }))
+                        .ok_or_else(|| rpc_error(NOT_FOUND, format!("no config key {} is set", shorten(&key, 80))))?;
+                    Ok(json!({
+                        "generation": snapshot.generation,
+                        "key": key,
+                        "value": value,
+                        "source": state.config.source(&key),
+                        "start_option": option_for_key(&key).map(|name| json!({ "name": name, "value": state.config.start_value(&key) })),
+                    }))
                 }
             }
         }

@@ -39,6 +39,9 @@ pub async fn status(plugin: Plugin<Revops>, params: Value) -> anyhow::Result<Val
             .into_iter()
             .map(|(scope, slot)| json!({ "kind": "fee", "scope": scope, "slot": slot }))
             .collect();
+        // Actions whose outcome is not yet known (an interrupted setchannel or payment): the
+        // next cycle reconciles them with the node.
+        let pending_actions = store.pending_intents().map_err(internal)?.len();
         drop(store);
         Ok(json!({
             "version": env!("CARGO_PKG_VERSION"),
@@ -47,6 +50,7 @@ pub async fn status(plugin: Plugin<Revops>, params: Value) -> anyhow::Result<Val
             "policy_dir": state.setup.policy_dir,
             "config_generation": config.generation,
             "dry_run": config.dry_run,
+            "pending_actions": pending_actions,
             "policies": policies,
             "assignments": assignments,
             "last_cycle": {

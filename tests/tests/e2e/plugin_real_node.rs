@@ -1,0 +1,238 @@
+//! Bugs a real CLN v26.06.6 node showed (issue 12), each reproduced through the stand-in:
+//! malformed requests, start options against stored overrides, `setconfig` persistence, fee
+//! bounds at every scope, and interrupted fee updates.
+
+use revops_tests::standin::{StandIn, simulated_node};
+use serde_json::{Value, json};
+
+fn load_static(standin: &mut StandIn, fee_ppm: u32) {
+    standin
+        .call(
+            "revenue-policy-load",
+            json!(["fee", "default", "embedded:static", { "fee-ppm": fee_ppm }]),
+        )
+        .unwrap();
+}
+
+fn run_fee(standin: &mut StandIn) -> Value {
+    standin
+        .call("revenue-run", json!({ "kind": "fee" }))
+        .unwrap()
+}
+
+/// Bug 2: `lightning-cli revenue-status "[[[…]]]"` (126 levels) ended the plugin.
+#[test]
+fn malformed_requests_get_an_error_and_the_plugin_keeps_serving() {
+    let mut standin = StandIn::start(simulated_node(2), json!({}));
+    let deep = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
+    let mut cases: Vec<(String, Vec<u8>)> = Vec::new();
+    for (n, depth) in [126usize, 200, 5000].into_iter().enumerate() {
+        let id = format!("cli:revenue-status#{n}/cln:revenue-status#{}", 9000 + n);
+        let text = format!(
+            r#"{{ "jsonrpc" : "2.0", "id" : "{id}", "method" : "revenue-status", "params" :[ {} ] }}"#,
+            deep(depth)
+        );
+        cases.push((id, text.into_bytes()));
+    }
+    let id = "cli:x#1/cln:revenue-config#9100".to_owned();
+    cases.push((
+        id.clone(),
+        format!(r#"{{"jsonrpc":"2.0","id":"{id}","method":"revenue-config","params":[1e999]}}"#)
+            .into_bytes(),
+    ));
+    let id = "cli:x#2/cln:revenue-config#9101".to_owned();
+    let mut bad_utf8 =
+        format!(r#"{{"jsonrpc":"2.0","id":"{id}","method":"revenue-config","params":["get",""#)
+            .into_bytes();
+    bad_utf8.extend_from_slice(&[0xC3, 0x28, 0xFF]);
+    bad_utf8.extend_from_slice(br#""]}"#);
+    cases.push((id, bad_utf8));
+    for (id, text) in cases {
+        let error = standin
+            .request_raw(&id, &text)
+            .expect_err("a malformed request is refused");
+        assert_eq!(error["code"], -32602, "{error}");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.len() < 400, "short: {message}");
+        assert!(standin.alive());
+        standin
+            .call("revenue-status", json!([]))
+            .expect("still serving after a malformed request");
+    }
+}
+
+/// Bug 3: a dry-run (and a ceiling) given at start lost to a stored override, silently.
+#[test]
+fn a_safety_option_given_at_start_wins_over_a_stored_override() {
+    let mut standin = StandIn::start(simulated_node(2), json!({}));
+    standin
+        .call("revenue-config", json!(["set", "dry-run", false]))
+        .unwrap();
+    standin
+        .call("revenue-config", json!(["set", "fee.max-ppm", 2500]))
+        .unwrap();
+    let (dir, node, _) = standin.stop();
+
+    let options = json!({ "revenue-dry-run": true, "revenue-max-fee-ppm": 3000 });
+    let mut restarted = StandIn::start_in(dir, node, options);
+    let status = restarted.call("revenue-status", json!([])).unwrap();
+    assert_eq!(status["dry_run"], true, "{status}");
+    let ceiling = restarted
+        .call("revenue-config", json!(["get", "fee.max-ppm"]))
+        .unwrap();
+    assert_eq!(ceiling["value"], 3000, "{ceiling}");
+    assert_eq!(ceiling["source"], "option", "{ceiling}");
+    let logs = restarted.logs().join("\n");
+    for option in ["revenue-dry-run=true", "revenue-max-fee-ppm=3000"] {
+        assert!(
+            logs.contains(&format!("{option} given at start wins")),
+            "the start says which value won: {logs}"
+        );
+    }
+    // Dry-run is really on: a cycle changes nothing on the node.
+    load_static(&mut restarted, 500);
+    let cycle = run_fee(&mut restarted);
+    assert_eq!(cycle["dry_run"], true);
+    assert!(restarted.calls_of("setchannel").is_empty());
+}
+
+/// Bug 4: `setconfig` of a revops option was persisted by lightningd in `config.setconfig`,
+/// which a later start without the plugin refused (`unknown option`), and which brought an old
+/// value back after `revenue-config reset`.
+#[test]
+fn setconfig_never_leaves_lightningd_a_config_it_cannot_start_with() {
+    let mut standin = StandIn::start(simulated_node(2), json!({}));
+    for (option, value) in [
+        ("revenue-max-fee-ppm", "100001"),
+        ("revenue-dry-run", "true"),
+        ("revenue-fee-interval-secs", "60"),
+    ] {
+        let refused = standin.setconfig(option, value).unwrap_err();
+        assert_eq!(refused["code"], -32602, "{refused}");
+        assert!(
+            refused["message"]
+                .as_str()
+                .unwrap()
+                .contains("Not a dynamic config option"),
+            "{refused}"
+        );
+    }
+    assert!(
+        !standin.dir().join("config.setconfig").exists(),
+        "nothing persisted for lightningd's next start"
+    );
+    // The one way to change a value at run time, and the one place it is kept.
+    standin
+        .call("revenue-config", json!(["set", "fee.max-ppm", 1800]))
+        .unwrap();
+    let got = standin
+        .call("revenue-config", json!(["get", "fee.max-ppm"]))
+        .unwrap();
+    assert_eq!((&got["value"], &got["source"]), (&json!(1800), &json!("override")));
+    let all = standin.call("revenue-config", json!([])).unwrap();
+    let entry = all["keys"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|k| k["key"] == "fee.max-ppm")
+        .unwrap()
+        .clone();
+    assert_eq!(entry["start_option"], "revenue-max-fee-ppm", "{entry}");
+    assert_eq!(entry["range"]["min"], 1, "{entry}");
+    standin
+        .call("revenue-config", json!(["reset", "fee.max-ppm"]))
+        .unwrap();
+    let (dir, node, _) = standin.stop();
+    let mut restarted = StandIn::start_in(dir, node, json!({}));
+    let got = restarted
+        .call("revenue-config", json!(["get", "fee.max-ppm"]))
+        .unwrap();
+    assert_eq!((&got["value"], &got["source"]), (&json!(2500), &json!("default")));
+}
+
+/// Bug 1: a scoped ceiling of 0 was accepted and switched the ceiling off.
+#[test]
+fn a_fee_ceiling_holds_at_every_scope() {
+    let mut standin = StandIn::start(simulated_node(2), json!({}));
+    let scid = standin.daemon.lock().unwrap().node.channel_ids()[0].to_string();
+    let refused = standin
+        .call(
+            "revenue-config",
+            json!(["set", format!("fee.max-ppm@{scid}"), 0]),
+        )
+        .unwrap_err();
+    assert_eq!(refused["code"], -32602, "{refused}");
+    // A scoped floor above the ceiling it inherits is refused too.
+    let refused = standin
+        .call("revenue-config", json!(["set", format!("fee.min-ppm@{scid}"), 4000]))
+        .unwrap_err();
+    assert_eq!(refused["code"], 1603, "{refused}");
+    standin
+        .call("revenue-config", json!(["set", format!("fee.max-ppm@{scid}"), 3000]))
+        .unwrap();
+    standin
+        .call("revenue-config", json!(["set", format!("fee.min-ppm@{scid}"), 2800]))
+        .unwrap();
+    load_static(&mut standin, 5000);
+    run_fee(&mut standin);
+    for call in standin.calls_of("setchannel") {
+        let ceiling = if call["id"] == json!(scid) { 3000 } else { 2500 };
+        assert!(
+            call["feeppm"].as_u64().unwrap() <= ceiling,
+            "over the ceiling: {call}"
+        );
+    }
+    // A tighter ceiling applies at once, before the broadcast interval is over.
+    standin
+        .call("revenue-config", json!(["set", format!("fee.max-ppm@{scid}"), 1000]))
+        .unwrap();
+    run_fee(&mut standin);
+    let last = standin
+        .calls_of("setchannel")
+        .into_iter()
+        .rfind(|c| c["id"] == json!(scid))
+        .unwrap();
+    assert_eq!(last["feeppm"], 1000, "{last}");
+}
+
+/// Bug 9: a `setchannel` interrupted by a crash stayed pending forever, and the fee it set had
+/// no broadcast time, so the daily broadcast limit undercounted.
+#[test]
+fn an_interrupted_fee_update_is_closed_out_and_counted() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut standin = StandIn::start_with_env(
+        dir,
+        simulated_node(1),
+        json!({}),
+        &[("REVOPS_FAILPOINT", "fee-after-setchannel")],
+    );
+    load_static(&mut standin, 700);
+    assert!(
+        standin.call_expecting_exit("revenue-run", json!({ "kind": "fee" })),
+        "the failpoint kills revops after setchannel"
+    );
+    assert_eq!(standin.calls_of("setchannel").len(), 1);
+    let (dir, node, _) = standin.after_crash();
+
+    let mut restarted = StandIn::start_in(dir, node, json!({}));
+    let status = restarted.call("revenue-status", json!([])).unwrap();
+    assert_eq!(status["pending_actions"], 1, "{status}");
+    run_fee(&mut restarted);
+    let status = restarted.call("revenue-status", json!([])).unwrap();
+    assert_eq!(status["pending_actions"], 0, "reconciled: {status}");
+    let history = restarted
+        .call("revenue-fee-history", json!([]))
+        .unwrap();
+    let broadcasts = history["broadcasts"].as_array().unwrap();
+    assert_eq!(broadcasts.len(), 1, "the update that reached the chain is booked: {history}");
+    assert_eq!(broadcasts[0]["fee_ppm"], 700);
+    let (dir, node, _) = restarted.stop();
+    let again = StandIn::start_in(dir, node, json!({}));
+    assert!(
+        !again
+            .logs()
+            .join("\n")
+            .contains("actions interrupted by the last shutdown"),
+        "nothing left pending for the next start"
+    );
+}
