@@ -176,7 +176,11 @@ mod tests {
         assert!(store.pending_intents().unwrap().is_empty());
         let records = store.fee_records().unwrap();
         let applied = &records[&"1x1x1".parse().unwrap()];
-        assert_eq!(applied.broadcast_at, Some(100), "booked at the intent's time");
+        assert_eq!(
+            applied.broadcast_at,
+            Some(100),
+            "booked at the intent's time"
+        );
         assert_eq!(applied.mode, PricingMode::Congestion);
         assert_eq!(store.broadcast_counts_since(100).unwrap().len(), 1);
         assert_eq!(store.broadcast_counts_since(90).unwrap().len(), 2);

@@ -203,6 +203,14 @@ impl StandIn {
         }
     }
 
+    /// Sends a request without waiting for its answer (a crash test kills the plugin while it
+    /// works on it).
+    pub fn send_request(&mut self, method: &str, params: Value) {
+        let id = format!("{}/cln:{method}#{}", self.next_id, 1000 + self.next_id);
+        self.next_id += 1;
+        self.send(&json!({ "jsonrpc": "2.0", "id": id, "method": method, "params": params }));
+    }
+
     /// Sends a call the plugin is expected to die on (a failpoint); true once it has exited
     /// without answering.
     pub fn call_expecting_exit(&mut self, method: &str, params: Value) -> bool {
@@ -258,7 +266,9 @@ impl StandIn {
             .collect();
         lines.push(format!("{name}={val}"));
         std::fs::write(&path, lines.join("\n") + "\n").expect("write config.setconfig");
-        Ok(json!({ "config": { "config": name, "source": format!("{}:{}", path.display(), lines.len()), "dynamic": true } }))
+        Ok(
+            json!({ "config": { "config": name, "source": format!("{}:{}", path.display(), lines.len()), "dynamic": true } }),
+        )
     }
 
     pub fn notify(&mut self, message: &Value) {
@@ -334,6 +344,23 @@ impl StandIn {
     }
 }
 
+impl StandIn {
+    /// Kills the plugin with SIGKILL, wherever it is, and returns the lightning-dir and the
+    /// node for a restart (lightningd keeps running, as on a real node).
+    pub fn kill(mut self) -> (TempDir, SimNetwork) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let node = std::mem::replace(&mut self.daemon.lock().unwrap().node, simulated_node(1));
+        let dir = self.lightning_dir.take().expect("present until stop");
+        (dir, node)
+    }
+
+    /// revops' database in the lightning-dir (read by the crash tests after a kill).
+    pub fn database_path(dir: &std::path::Path) -> std::path::PathBuf {
+        dir.join("revops").join("revops.sqlite3")
+    }
+}
+
 impl Drop for StandIn {
     fn drop(&mut self) {
         let _ = self.child.kill();
@@ -349,7 +376,10 @@ fn persisted_setconfig(dir: &std::path::Path, manifest: &Value, mut options: Val
     let Ok(text) = std::fs::read_to_string(dir.join("config.setconfig")) else {
         return options;
     };
-    for line in text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+    for line in text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
         let (name, value) = line.split_once('=').unwrap_or((line, ""));
         let declared = manifest["options"]
             .as_array()
@@ -358,7 +388,10 @@ fn persisted_setconfig(dir: &std::path::Path, manifest: &Value, mut options: Val
             panic!("lightningd would refuse to start: config.setconfig: {name}: unknown option");
         };
         let value = match option["type"].as_str() {
-            Some("int") => value.parse::<i64>().map(Value::from).unwrap_or(json!(value)),
+            Some("int") => value
+                .parse::<i64>()
+                .map(Value::from)
+                .unwrap_or(json!(value)),
             Some("bool") => json!(value == "true"),
             _ => json!(value),
         };

@@ -1,5 +1,6 @@
 //! End-to-end tests of the `revops` binary.
 
+mod crash_fee;
 mod payments;
 mod plugin_fees;
 mod plugin_lifecycle;

@@ -26,7 +26,7 @@ fn malformed_requests_get_an_error_and_the_plugin_keeps_serving() {
     let mut standin = StandIn::start(simulated_node(2), json!({}));
     let deep = |depth: usize| format!("{}{}", "[".repeat(depth), "]".repeat(depth));
     let mut cases: Vec<(String, Vec<u8>)> = Vec::new();
-    for (n, depth) in [126usize, 200, 5000].into_iter().enumerate() {
+    for (n, depth) in [30usize, 126, 200, 5000].into_iter().enumerate() {
         let id = format!("cli:revenue-status#{n}/cln:revenue-status#{}", 9000 + n);
         let text = format!(
             r#"{{ "jsonrpc" : "2.0", "id" : "{id}", "method" : "revenue-status", "params" :[ {} ] }}"#,
@@ -128,7 +128,10 @@ fn setconfig_never_leaves_lightningd_a_config_it_cannot_start_with() {
     let got = standin
         .call("revenue-config", json!(["get", "fee.max-ppm"]))
         .unwrap();
-    assert_eq!((&got["value"], &got["source"]), (&json!(1800), &json!("override")));
+    assert_eq!(
+        (&got["value"], &got["source"]),
+        (&json!(1800), &json!("override"))
+    );
     let all = standin.call("revenue-config", json!([])).unwrap();
     let entry = all["keys"]
         .as_array()
@@ -147,7 +150,10 @@ fn setconfig_never_leaves_lightningd_a_config_it_cannot_start_with() {
     let got = restarted
         .call("revenue-config", json!(["get", "fee.max-ppm"]))
         .unwrap();
-    assert_eq!((&got["value"], &got["source"]), (&json!(2500), &json!("default")));
+    assert_eq!(
+        (&got["value"], &got["source"]),
+        (&json!(2500), &json!("default"))
+    );
 }
 
 /// Bug 1: a scoped ceiling of 0 was accepted and switched the ceiling off.
@@ -164,27 +170,57 @@ fn a_fee_ceiling_holds_at_every_scope() {
     assert_eq!(refused["code"], -32602, "{refused}");
     // A scoped floor above the ceiling it inherits is refused too.
     let refused = standin
-        .call("revenue-config", json!(["set", format!("fee.min-ppm@{scid}"), 4000]))
+        .call(
+            "revenue-config",
+            json!(["set", format!("fee.min-ppm@{scid}"), 4000]),
+        )
         .unwrap_err();
     assert_eq!(refused["code"], 1603, "{refused}");
     standin
-        .call("revenue-config", json!(["set", format!("fee.max-ppm@{scid}"), 3000]))
+        .call(
+            "revenue-config",
+            json!(["set", format!("fee.max-ppm@{scid}"), 3000]),
+        )
         .unwrap();
     standin
-        .call("revenue-config", json!(["set", format!("fee.min-ppm@{scid}"), 2800]))
+        .call(
+            "revenue-config",
+            json!(["set", format!("fee.min-ppm@{scid}"), 2800]),
+        )
         .unwrap();
     load_static(&mut standin, 5000);
     run_fee(&mut standin);
     for call in standin.calls_of("setchannel") {
-        let ceiling = if call["id"] == json!(scid) { 3000 } else { 2500 };
+        let ceiling = if call["id"] == json!(scid) {
+            3000
+        } else {
+            2500
+        };
         assert!(
             call["feeppm"].as_u64().unwrap() <= ceiling,
             "over the ceiling: {call}"
         );
     }
     // A tighter ceiling applies at once, before the broadcast interval is over.
+    let on_chain = standin
+        .calls_of("setchannel")
+        .into_iter()
+        .rfind(|c| c["id"] == json!(scid))
+        .unwrap()["feeppm"]
+        .as_u64()
+        .unwrap();
+    let tighter = on_chain - 10;
     standin
-        .call("revenue-config", json!(["set", format!("fee.max-ppm@{scid}"), 1000]))
+        .call(
+            "revenue-config",
+            json!(["reset", format!("fee.min-ppm@{scid}")]),
+        )
+        .unwrap();
+    standin
+        .call(
+            "revenue-config",
+            json!(["set", format!("fee.max-ppm@{scid}"), tighter]),
+        )
         .unwrap();
     run_fee(&mut standin);
     let last = standin
@@ -192,7 +228,7 @@ fn a_fee_ceiling_holds_at_every_scope() {
         .into_iter()
         .rfind(|c| c["id"] == json!(scid))
         .unwrap();
-    assert_eq!(last["feeppm"], 1000, "{last}");
+    assert_eq!(last["feeppm"], tighter, "{last}");
 }
 
 /// Bug 9: a `setchannel` interrupted by a crash stayed pending forever, and the fee it set had
@@ -211,7 +247,8 @@ fn an_interrupted_fee_update_is_closed_out_and_counted() {
         standin.call_expecting_exit("revenue-run", json!({ "kind": "fee" })),
         "the failpoint kills revops after setchannel"
     );
-    assert_eq!(standin.calls_of("setchannel").len(), 1);
+    let applied = standin.calls_of("setchannel");
+    assert_eq!(applied.len(), 1);
     let (dir, node, _) = standin.after_crash();
 
     let mut restarted = StandIn::start_in(dir, node, json!({}));
@@ -220,12 +257,14 @@ fn an_interrupted_fee_update_is_closed_out_and_counted() {
     run_fee(&mut restarted);
     let status = restarted.call("revenue-status", json!([])).unwrap();
     assert_eq!(status["pending_actions"], 0, "reconciled: {status}");
-    let history = restarted
-        .call("revenue-fee-history", json!([]))
-        .unwrap();
+    let history = restarted.call("revenue-fee-history", json!([])).unwrap();
     let broadcasts = history["broadcasts"].as_array().unwrap();
-    assert_eq!(broadcasts.len(), 1, "the update that reached the chain is booked: {history}");
-    assert_eq!(broadcasts[0]["fee_ppm"], 700);
+    assert_eq!(
+        broadcasts.len(),
+        1,
+        "the update that reached the chain is booked: {history}"
+    );
+    assert_eq!(broadcasts[0]["fee_ppm"], applied[0]["feeppm"]);
     let (dir, node, _) = restarted.stop();
     let again = StandIn::start_in(dir, node, json!({}));
     assert!(
@@ -234,5 +273,132 @@ fn an_interrupted_fee_update_is_closed_out_and_counted() {
             .join("\n")
             .contains("actions interrupted by the last shutdown"),
         "nothing left pending for the next start"
+    );
+}
+
+/// Bug 10: scopes and assignments naming unknown channels were accepted silently.
+#[test]
+fn scopes_and_assignments_name_channels_the_node_has() {
+    let mut standin = StandIn::start(simulated_node(2), json!({}));
+    let unknown_peer = format!("02{}", "ab".repeat(32));
+    for scope in ["999x9x9".to_owned(), unknown_peer.clone()] {
+        let refused = standin
+            .call(
+                "revenue-config",
+                json!(["set", format!("fee.max-ppm@{scope}"), 900]),
+            )
+            .unwrap_err();
+        assert_eq!(refused["code"], 1602, "{refused}");
+        assert!(
+            refused["message"].as_str().unwrap().contains("no channel"),
+            "{refused}"
+        );
+    }
+    standin
+        .call(
+            "revenue-policy-load",
+            json!(["fee", "premium", "embedded:balance-curve"]),
+        )
+        .unwrap();
+    let refused = standin
+        .call(
+            "revenue-policy-assign",
+            json!(["fee", "premium", "999x9x9"]),
+        )
+        .unwrap_err();
+    assert_eq!(refused["code"], 1602, "{refused}");
+    let scid = standin.daemon.lock().unwrap().node.channel_ids()[0].to_string();
+    standin
+        .call("revenue-policy-assign", json!(["fee", "premium", scid]))
+        .unwrap();
+    standin
+        .call(
+            "revenue-config",
+            json!(["set", format!("fee.max-ppm@{scid}"), 900]),
+        )
+        .unwrap();
+    // Resetting a scoped key always works, whatever the node has now.
+    standin
+        .call("revenue-config", json!(["reset", "fee.max-ppm@999x9x9"]))
+        .unwrap();
+    let status = standin.call("revenue-status", json!([])).unwrap();
+    assert_eq!(status["config_generation"], 1, "{status}");
+}
+
+/// Bug 10: a new `fee.interval-secs` waited for the current sleep (up to the old interval),
+/// and a tighter ceiling waited for the next scheduled cycle.
+#[test]
+fn a_changed_interval_and_a_tighter_ceiling_apply_at_once() {
+    let options = json!({ "revenue-fee-interval-secs": 86_400 });
+    let mut standin = StandIn::start(simulated_node(2), options);
+    load_static(&mut standin, 2000);
+    run_fee(&mut standin);
+    let on_chain = standin.calls_of("setchannel")[0]["feeppm"]
+        .as_u64()
+        .unwrap();
+    let tighter = on_chain - 10;
+    let cycles_before =
+        standin.call("revenue-status", json!([])).unwrap()["last_cycle"]["fee"]["cycle_id"].clone();
+    // A tighter ceiling wakes the fee loop: the chain is corrected without waiting a day.
+    standin
+        .call("revenue-config", json!(["set", "fee.max-ppm", tighter]))
+        .unwrap();
+    let corrected = wait_for(|| {
+        standin
+            .calls_of("setchannel")
+            .iter()
+            .any(|c| c["feeppm"] == tighter)
+    });
+    assert!(corrected, "the ceiling reached the chain at once");
+    // A shorter interval is counted from the last cycle, not after the day-long sleep.
+    standin
+        .call("revenue-config", json!(["set", "fee.interval-secs", 5]))
+        .unwrap();
+    let mut cycled = false;
+    for _ in 0..60 {
+        std::thread::sleep(std::time::Duration::from_millis(500));
+        let status = standin.call("revenue-status", json!([])).unwrap();
+        let id = &status["last_cycle"]["fee"]["cycle_id"];
+        if id.as_u64() > cycles_before.as_u64().map(|c| c + 1) {
+            cycled = true;
+            break;
+        }
+    }
+    assert!(cycled, "a cycle within the new interval");
+}
+
+fn wait_for(mut condition: impl FnMut() -> bool) -> bool {
+    for _ in 0..100 {
+        if condition() {
+            return true;
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    false
+}
+
+/// Bug 10: error messages echoed the whole input (a 50 MB string took 18 s to come back).
+#[test]
+fn error_messages_quote_a_huge_input_briefly() {
+    let mut standin = StandIn::start(simulated_node(1), json!({}));
+    let huge = "9".repeat(5_000_000);
+    let started = std::time::Instant::now();
+    for params in [
+        json!(["set", "fee.min-ppm", huge]),
+        json!(["set", huge, 1]),
+        json!({ "action": huge }),
+        json!({ huge.clone(): 1 }),
+    ] {
+        let error = standin.call("revenue-config", params).unwrap_err();
+        let message = error["message"].as_str().unwrap();
+        assert!(message.len() <= 700, "{} chars", message.len());
+    }
+    let error = standin
+        .call("revenue-policy-load", json!(["fee", "default", huge]))
+        .unwrap_err();
+    assert!(error["message"].as_str().unwrap().len() <= 700);
+    println!(
+        "4 calls with 5 MB inputs answered in {:?}",
+        started.elapsed()
     );
 }

@@ -2,7 +2,7 @@
 
 use super::{super::state::Revops, blocking};
 use crate::{
-    config::{ConfigError, KEYS, KeySpec, ValueKind},
+    config::{ConfigError, KEYS, KeySpec, Scope, ValueKind},
     plugin::{
         errors::{CONFIG_REFUSED, INVALID_PARAMS, NOT_FOUND, invalid_params, rpc_error},
         options::option_for_key,
@@ -45,6 +45,7 @@ pub async fn config(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value>
     let key = params.optional_str("key")?.map(str::to_owned);
     let value = params.value("value").cloned();
     let state = plugin.state().clone();
+    let runtime = tokio::runtime::Handle::current();
     blocking(move || match (action.as_str(), key, value) {
         ("get", key, None) => {
             let snapshot = state.config.snapshot();
@@ -72,6 +73,11 @@ pub async fn config(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value>
             }
         }
         ("set", Some(key), Some(value)) => {
+            // A scoped key names a channel or peer the node has (a reset is always allowed).
+            if let Some((_, scope)) = key.split_once('@') {
+                let scope = Scope::parse(scope).map_err(refused)?;
+                super::scope::require_known(&state, &runtime, &scope)?;
+            }
             let snapshot = state.set_config(&key, &value).map_err(refused)?;
             Ok(json!({ "generation": snapshot.generation, "key": key, "value": snapshot.overrides.get(&key) }))
         }

@@ -10,6 +10,7 @@ mod payout;
 mod policy;
 mod profitability;
 mod rebalance;
+mod scope;
 mod status;
 
 use super::{errors::internal, state::Revops};

@@ -143,12 +143,17 @@ pub async fn assign(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value>
     let kind = fee_kind(&params)?;
     let slot = slot_name(&params)?;
     let scope_text = params.required_str("scope")?;
-    let scope = match Scope::parse(scope_text).map_err(invalid_params)? {
+    let parsed_scope = Scope::parse(scope_text).map_err(invalid_params)?;
+    let scope = match &parsed_scope {
         Scope::Channel(id) => id.to_string(),
-        Scope::Peer(peer) => peer,
+        Scope::Peer(peer) => peer.clone(),
     };
     let state = plugin.state().clone();
+    let runtime = tokio::runtime::Handle::current();
     blocking(move || {
+        if slot != DEFAULT_SLOT {
+            super::scope::require_known(&state, &runtime, &parsed_scope)?;
+        }
         if slot != DEFAULT_SLOT && state.registry.active(kind, &slot).is_err() {
             return Err(rpc_error(
                 NOT_FOUND,
