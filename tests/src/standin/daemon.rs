@@ -24,6 +24,9 @@ pub enum Fault {
     Error { code: i64, message: String },
     /// Never answer (the caller's timeout must fire).
     Hang,
+    /// Do what was asked, then wait this long before answering (a crash test's kill then
+    /// often lands between lightningd acting and revops hearing of it).
+    Slow(std::time::Duration),
 }
 
 /// What sits behind the socket.
@@ -71,23 +74,34 @@ fn connection(stream: UnixStream, daemon: Arc<Mutex<Daemon>>) {
         let id = request.get("id").cloned().unwrap_or(Value::Null);
         let method = request["method"].as_str().unwrap_or_default().to_owned();
         let params = request.get("params").cloned().unwrap_or(json!({}));
-        let answer = {
+        let (answer, delay) = {
             let mut daemon = daemon.lock().unwrap();
             daemon.calls.push((method.clone(), params.clone()));
             match daemon.faults.get(&method).cloned() {
                 Some(Fault::Hang) => continue,
                 Some(Fault::Error { code, message }) => {
-                    Err(json!({ "code": code, "message": message }))
+                    (Err(json!({ "code": code, "message": message })), None)
                 }
-                None => match (method.as_str(), daemon.synthetic_forwards) {
-                    ("listforwards", Some(total)) => {
-                        Ok(synthetic_forwards(&daemon.node, &params, total))
-                    }
-                    (m, _) if m.starts_with("askrene-") => askrene(&mut daemon.layers, m, &params),
-                    _ => handle(&mut daemon.node, &method, &params),
-                },
+                Some(Fault::Slow(delay)) => {
+                    (handle(&mut daemon.node, &method, &params), Some(delay))
+                }
+                None => {
+                    let answer = match (method.as_str(), daemon.synthetic_forwards) {
+                        ("listforwards", Some(total)) => {
+                            Ok(synthetic_forwards(&daemon.node, &params, total))
+                        }
+                        (m, _) if m.starts_with("askrene-") => {
+                            askrene(&mut daemon.layers, m, &params)
+                        }
+                        _ => handle(&mut daemon.node, &method, &params),
+                    };
+                    (answer, None)
+                }
             }
         };
+        if let Some(delay) = delay {
+            std::thread::sleep(delay);
+        }
         let envelope = match answer {
             Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
             Err(error) => json!({ "jsonrpc": "2.0", "id": id, "error": error }),
