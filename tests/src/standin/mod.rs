@@ -30,6 +30,8 @@ pub struct StandIn {
     pub manifest: Value,
     /// The answer to `init` (`{}`, or `{"disable": reason}`).
     pub init_result: Value,
+    /// The options lightningd passed in `init` (what `listconfigs` reports for the plugin).
+    pub init_options: Value,
     child: Child,
     stdin: Option<ChildStdin>,
     answers: Receiver<Value>,
@@ -121,6 +123,7 @@ impl StandIn {
             daemon,
             manifest: Value::Null,
             init_result: Value::Null,
+            init_options: Value::Null,
             child,
             stdin: Some(stdin),
             answers,
@@ -138,6 +141,7 @@ impl StandIn {
         self.manifest = manifest;
         let mut init = shapes::init_request()["params"].clone();
         init["options"] = persisted_setconfig(self.dir(), &self.manifest, options);
+        self.init_options = init["options"].clone();
         init["configuration"]["lightning-dir"] = json!(self.dir());
         init["configuration"]["startup"] = json!(true);
         self.init_result = self.request("init", init).expect("init answered");
@@ -269,6 +273,36 @@ impl StandIn {
         Ok(
             json!({ "config": { "config": name, "source": format!("{}:{}", path.display(), lines.len()), "dynamic": true } }),
         )
+    }
+
+    /// `lightning-cli listconfigs CONFIG` for one of the plugin's options, as lightningd
+    /// answers it (`rpc-listconfigs-plugin-options.json`): the value it passed at start, never
+    /// what the plugin changed since; an option not given shows its manifest default.
+    pub fn listconfigs(&self, name: &str) -> Result<Value, Value> {
+        let option = self.manifest["options"]
+            .as_array()
+            .and_then(|options| options.iter().find(|o| o["name"] == name))
+            .ok_or_else(|| {
+                json!({ "code": -32602, "message": format!("config: Unknown config option '{name}'") })
+            })?;
+        let (value, source) = match self.init_options.get(name) {
+            Some(value) => (value.clone(), "pluginstart"),
+            None => match option.get("default") {
+                Some(default) => (default.clone(), "default"),
+                None => return Ok(json!({ "configs": {} })),
+            },
+        };
+        let field = match option["type"].as_str() {
+            Some("int") => "value_int",
+            Some("bool") | Some("flag") => "value_bool",
+            _ => "value_str",
+        };
+        let mut entry =
+            json!({ field: value, "source": source, "plugin": "/usr/local/libexec/revops" });
+        if option["dynamic"] == json!(true) {
+            entry["dynamic"] = json!(true);
+        }
+        Ok(json!({ "configs": { name: entry } }))
     }
 
     pub fn notify(&mut self, message: &Value) {

@@ -101,7 +101,7 @@ fn a_safety_option_given_at_start_wins_over_a_stored_override() {
 /// value back after `revenue-config reset`.
 #[test]
 fn setconfig_never_leaves_lightningd_a_config_it_cannot_start_with() {
-    let mut standin = StandIn::start(simulated_node(2), json!({}));
+    let mut standin = StandIn::start(simulated_node(2), json!({ "revenue-max-fee-ppm": 2200 }));
     for (option, value) in [
         ("revenue-max-fee-ppm", "100001"),
         ("revenue-dry-run", "true"),
@@ -132,6 +132,14 @@ fn setconfig_never_leaves_lightningd_a_config_it_cannot_start_with() {
         (&got["value"], &got["source"]),
         (&json!(1800), &json!("override"))
     );
+    // listconfigs shows what lightningd passed at start; revenue-config says both, and which
+    // one is in force.
+    let listed = standin.listconfigs("revenue-max-fee-ppm").unwrap();
+    let listed = &listed["configs"]["revenue-max-fee-ppm"];
+    assert_eq!(listed["value_int"], 2200, "{listed}");
+    assert!(listed.get("dynamic").is_none(), "{listed}");
+    assert_eq!(got["start_option"]["name"], "revenue-max-fee-ppm", "{got}");
+    assert_eq!(got["start_option"]["value"], listed["value_int"], "{got}");
     let all = standin.call("revenue-config", json!([])).unwrap();
     let entry = all["keys"]
         .as_array()
@@ -145,6 +153,13 @@ fn setconfig_never_leaves_lightningd_a_config_it_cannot_start_with() {
     standin
         .call("revenue-config", json!(["reset", "fee.max-ppm"]))
         .unwrap();
+    let got = standin
+        .call("revenue-config", json!(["get", "fee.max-ppm"]))
+        .unwrap();
+    assert_eq!(
+        (&got["value"], &got["source"]),
+        (&json!(2200), &json!("option"))
+    );
     let (dir, node, _) = standin.stop();
     let mut restarted = StandIn::start_in(dir, node, json!({}));
     let got = restarted
