@@ -14,6 +14,18 @@ fn load_static(standin: &mut StandIn, fee_ppm: u32) {
         .unwrap();
 }
 
+/// `revenue-config get fee.max-ppm`, checked for its value and where that comes from.
+fn expect_max_ppm(standin: &mut StandIn, value: u64, source: &str) -> Value {
+    let got = standin
+        .call("revenue-config", json!(["get", "fee.max-ppm"]))
+        .unwrap();
+    assert_eq!(
+        (&got["value"], &got["source"]),
+        (&json!(value), &json!(source))
+    );
+    got
+}
+
 fn run_fee(standin: &mut StandIn) -> Value {
     standin
         .call("revenue-run", json!({ "kind": "fee" }))
@@ -77,11 +89,7 @@ fn a_safety_option_given_at_start_wins_over_a_stored_override() {
     let mut restarted = StandIn::start_in(dir, node, options);
     let status = restarted.call("revenue-status", json!([])).unwrap();
     assert_eq!(status["dry_run"], true, "{status}");
-    let ceiling = restarted
-        .call("revenue-config", json!(["get", "fee.max-ppm"]))
-        .unwrap();
-    assert_eq!(ceiling["value"], 3000, "{ceiling}");
-    assert_eq!(ceiling["source"], "option", "{ceiling}");
+    expect_max_ppm(&mut restarted, 3000, "option");
     let logs = restarted.logs().join("\n");
     for option in ["revenue-dry-run=true", "revenue-max-fee-ppm=3000"] {
         assert!(
@@ -125,13 +133,7 @@ fn setconfig_never_leaves_lightningd_a_config_it_cannot_start_with() {
     standin
         .call("revenue-config", json!(["set", "fee.max-ppm", 1800]))
         .unwrap();
-    let got = standin
-        .call("revenue-config", json!(["get", "fee.max-ppm"]))
-        .unwrap();
-    assert_eq!(
-        (&got["value"], &got["source"]),
-        (&json!(1800), &json!("override"))
-    );
+    let got = expect_max_ppm(&mut standin, 1800, "override");
     // listconfigs shows what lightningd passed at start; revenue-config says both, and which
     // one is in force.
     let listed = standin.listconfigs("revenue-max-fee-ppm").unwrap();
@@ -153,22 +155,10 @@ fn setconfig_never_leaves_lightningd_a_config_it_cannot_start_with() {
     standin
         .call("revenue-config", json!(["reset", "fee.max-ppm"]))
         .unwrap();
-    let got = standin
-        .call("revenue-config", json!(["get", "fee.max-ppm"]))
-        .unwrap();
-    assert_eq!(
-        (&got["value"], &got["source"]),
-        (&json!(2200), &json!("option"))
-    );
+    expect_max_ppm(&mut standin, 2200, "option");
     let (dir, node, _) = standin.stop();
     let mut restarted = StandIn::start_in(dir, node, json!({}));
-    let got = restarted
-        .call("revenue-config", json!(["get", "fee.max-ppm"]))
-        .unwrap();
-    assert_eq!(
-        (&got["value"], &got["source"]),
-        (&json!(2500), &json!("default"))
-    );
+    expect_max_ppm(&mut restarted, 2500, "default");
 }
 
 /// Bug 1: a scoped ceiling of 0 was accepted and switched the ceiling off.
