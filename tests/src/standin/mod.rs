@@ -380,13 +380,20 @@ impl StandIn {
 
 impl StandIn {
     /// Kills the plugin with SIGKILL, wherever it is, and returns the lightning-dir and the
-    /// node for a restart (lightningd keeps running, as on a real node).
-    pub fn kill(mut self) -> (TempDir, SimNetwork) {
+    /// node for a restart (lightningd keeps running, as on a real node), with every call the
+    /// node acted on. The calls are read in the same moment the node is taken: a request still
+    /// in the socket's buffer is served later by the stand-in's thread, but to a node that is
+    /// no longer the one returned.
+    pub fn kill(mut self) -> (TempDir, SimNetwork, Vec<(String, Value)>) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        let node = std::mem::replace(&mut self.daemon.lock().unwrap().node, simulated_node(1));
+        let (node, calls) = {
+            let mut daemon = self.daemon.lock().unwrap();
+            let node = std::mem::replace(&mut daemon.node, simulated_node(1));
+            (node, daemon.calls.clone())
+        };
         let dir = self.lightning_dir.take().expect("present until stop");
-        (dir, node)
+        (dir, node, calls)
     }
 
     /// revops' database in the lightning-dir (read by the crash tests after a kill).
