@@ -3,7 +3,11 @@
 //! execution — every line is on disk before money moves, and a rerun reconciles with LNbits.
 
 mod execute;
+#[cfg(test)]
+mod fake_vault;
 mod plan;
+#[cfg(test)]
+mod plan_tests;
 mod snapshot;
 mod vault;
 
