@@ -5,6 +5,7 @@
 mod execute;
 #[cfg(test)]
 mod fake_vault;
+mod period;
 mod plan;
 #[cfg(test)]
 mod plan_tests;
@@ -12,6 +13,7 @@ mod snapshot;
 mod vault;
 
 pub use execute::{PayoutOutcome, run_payout};
+pub use period::{Period, PeriodError};
 pub use plan::{PayoutPlan, PlannedInvestor, plan_payout, solvency_on};
 pub use snapshot::{SnapshotReport, take_snapshot};
 pub use vault::{InvestorVault, LnbitsVault};
@@ -31,6 +33,8 @@ pub const PAYOUT_SLOT: &str = "default";
 pub enum PayoutError {
     #[error("no investors: add one with revenue-lds-investor-add")]
     NoInvestors,
+    #[error(transparent)]
+    Period(#[from] PeriodError),
     #[error("LNbits: {0}; nothing was paid")]
     Lnbits(#[from] LnbitsError),
     #[error("payout halted: {}", .0.reason)]

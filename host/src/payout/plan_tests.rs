@@ -155,15 +155,10 @@ fn shares(distributable: u64, native: Msat) -> BTreeMap<String, Msat> {
             twab: Msat::new(BOB_TWAB),
         },
     ];
-    reference_split(
-        Msat::new(distributable),
-        RESERVE_PERMILLE,
-        native,
-        &stakes,
-    )
-    .lines
-    .into_iter()
-    .collect()
+    reference_split(Msat::new(distributable), RESERVE_PERMILLE, native, &stakes)
+        .lines
+        .into_iter()
+        .collect()
 }
 
 fn paid_to(plan: &PayoutPlan, investor: &str) -> Msat {

@@ -4,11 +4,17 @@
 
 use super::{Store, StoreError, StoreResult, from_sql_u64, to_sql_u64};
 use crate::{
-    lds::{distribution::LockTier, solvency::Solvency, twab::BalanceSnapshot},
+    lds::{
+        distribution::{LockTier, serialize_tier},
+        solvency::Solvency,
+        twab::BalanceSnapshot,
+    },
     money::Msat,
+    payout::Period,
 };
 use rusqlite::{OptionalExtension, Row, params};
 use serde::Serialize;
+use std::collections::BTreeMap;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Investor {
@@ -17,6 +23,7 @@ pub struct Investor {
     /// The wallet's invoice key: it can make invoices and read the balance, never spend.
     #[serde(skip)]
     pub invoice_key: String,
+    #[serde(serialize_with = "serialize_tier")]
     pub tier: LockTier,
     pub lock_expiry: Option<u64>,
     pub joined_at: u64,
@@ -27,9 +34,10 @@ pub struct Investor {
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct LdsLedger {
     pub epoch_start: u64,
-    /// Cumulative net profit at the last payout (msat; may be negative before any).
+    /// The highest cumulative net profit a payout shared (msat; never moves down).
     pub high_water_msat: i64,
-    /// Owed but not paid yet: rounding remainders and lines below the minimum.
+    /// Carried by a version that kept one total instead of a carry per investor, and not yet
+    /// attributed: shared once more as new profit by the next run. Zero otherwise.
     pub carried: Msat,
 }
 
@@ -56,7 +64,12 @@ pub enum LineStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct PayoutLine {
     pub investor_id: String,
+    /// Paid by this line (whole sat); for a deferred line, everything owed, carried.
     pub amount: Msat,
+    /// Owed from earlier periods, included in this line.
+    pub carried_in: Msat,
+    /// Owed to the investor after this line: carried to their next line.
+    pub carried_out: Msat,
     pub external_id: String,
     pub status: LineStatus,
     pub payment_hash: Option<String>,
@@ -319,9 +332,9 @@ impl Store {
         Ok(())
     }
 
-    /// Records a run and all its lines, and moves the ledger (high-water mark to the run's
-    /// cumulative profit, carried to the run's carry), in one transaction: before any money
-    /// moves, the whole run is on disk.
+    /// Records a run and all its lines, and moves the ledger (the high-water mark up to the
+    /// run's cumulative profit, each line's investor's carry to what the line carries out), in
+    /// one transaction: before any money moves, the whole run is on disk.
     pub fn plan_payout(&mut self, run: &PayoutRun) -> StoreResult<()> {
         let tx = self.conn.transaction()?;
         tx.execute(
@@ -342,8 +355,8 @@ impl Store {
         for line in &run.lines {
             tx.execute(
                 "INSERT INTO lds_payout_lines (period, investor_id, amount_msat, external_id,
-                     status, note, updated_at)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
+                     status, note, updated_at, carried_in_msat, carried_out_msat)
+                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)",
                 params![
                     run.period,
                     line.investor_id,
@@ -352,12 +365,20 @@ impl Store {
                     line_str(line.status),
                     line.note,
                     to_sql_u64(line.updated_at),
+                    to_sql_u64(line.carried_in.msat()),
+                    to_sql_u64(line.carried_out.msat()),
                 ],
+            )?;
+            tx.execute(
+                "INSERT INTO lds_carry (investor_id, carried_msat) VALUES (?1, ?2)
+                 ON CONFLICT (investor_id) DO UPDATE SET carried_msat = ?2",
+                params![line.investor_id, to_sql_u64(line.carried_out.msat())],
             )?;
         }
         let updated = tx.execute(
-            "UPDATE lds_ledger SET high_water_msat = ?1, carried_msat = ?2 WHERE id = 1",
-            params![run.cumulative_net_msat, to_sql_u64(run.carried.msat())],
+            "UPDATE lds_ledger SET high_water_msat = MAX(high_water_msat, ?1), carried_msat = 0
+             WHERE id = 1",
+            [run.cumulative_net_msat],
         )?;
         if updated != 1 {
             return Err(StoreError::Corrupt(
@@ -366,6 +387,39 @@ impl Store {
         }
         tx.commit()?;
         Ok(())
+    }
+
+    /// What each investor is owed from earlier runs (investors never carried for: absent).
+    pub fn investor_carry(&self) -> StoreResult<BTreeMap<String, Msat>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT investor_id, carried_msat FROM lds_carry WHERE carried_msat > 0",
+        )?;
+        let mut rows = statement.query([])?;
+        let mut carry = BTreeMap::new();
+        while let Some(row) = rows.next()? {
+            carry.insert(row.get(0)?, Msat::new(from_sql_u64(row.get(1)?)?));
+        }
+        Ok(carry)
+    }
+
+    /// The latest period with a run, among those that are months up to the one of `now` (a
+    /// version that did not check periods may have recorded others).
+    pub fn last_payout_period(&self, now: u64) -> StoreResult<Option<Period>> {
+        let current = Period::of_unix(now);
+        let mut statement = self
+            .conn
+            .prepare_cached("SELECT period FROM lds_payout_runs")?;
+        let mut rows = statement.query([])?;
+        let mut last = None;
+        while let Some(row) = rows.next()? {
+            let text: String = row.get(0)?;
+            if let Ok(period) = Period::parse(&text)
+                && period <= current
+            {
+                last = last.max(Some(period));
+            }
+        }
+        Ok(last)
     }
 
     pub fn update_payout_line(&mut self, period: &str, line: &PayoutLine) -> StoreResult<()> {
@@ -430,7 +484,7 @@ impl Store {
     fn payout_lines(&self, period: &str) -> StoreResult<Vec<PayoutLine>> {
         let mut statement = self.conn.prepare_cached(
             "SELECT investor_id, amount_msat, external_id, status, payment_hash, bolt11, note,
-                 updated_at
+                 updated_at, carried_in_msat, carried_out_msat
              FROM lds_payout_lines WHERE period = ?1 ORDER BY investor_id",
         )?;
         let mut rows = statement.query([period])?;
@@ -439,6 +493,8 @@ impl Store {
             lines.push(PayoutLine {
                 investor_id: row.get(0)?,
                 amount: Msat::new(from_sql_u64(row.get(1)?)?),
+                carried_in: Msat::new(from_sql_u64(row.get(8)?)?),
+                carried_out: Msat::new(from_sql_u64(row.get(9)?)?),
                 external_id: row.get(2)?,
                 status: line_of(&row.get::<_, String>(3)?)?,
                 payment_hash: row.get(4)?,
@@ -542,6 +598,8 @@ mod tests {
             lines: vec![PayoutLine {
                 investor_id: "alice".into(),
                 amount: Msat::new(4_000),
+                carried_in: Msat::ZERO,
+                carried_out: Msat::new(3),
                 external_id: "revops-lds-2026-11-alice".into(),
                 status: LineStatus::Planned,
                 payment_hash: None,
@@ -564,7 +622,24 @@ mod tests {
         let ledger = store.lds_ledger().unwrap().unwrap();
         assert_eq!(
             (ledger.high_water_msat, ledger.carried),
-            (9_000, Msat::new(3))
+            (9_000, Msat::ZERO)
+        );
+        assert_eq!(
+            store.investor_carry().unwrap(),
+            BTreeMap::from([("alice".to_owned(), Msat::new(3))])
+        );
+        // A later run below the mark (losses) never moves it down.
+        let mut lower = run.clone();
+        lower.period = "2026-12".into();
+        lower.cumulative_net_msat = 5_000;
+        for line in &mut lower.lines {
+            line.external_id = "revops-lds-2026-12-alice".into();
+        }
+        store.plan_payout(&lower).unwrap();
+        assert_eq!(store.lds_ledger().unwrap().unwrap().high_water_msat, 9_000);
+        assert_eq!(
+            store.last_payout_period(1_796_083_200).unwrap(),
+            Some(Period::parse("2026-12").unwrap())
         );
         let mut line = run.lines[0].clone();
         line.status = LineStatus::Paid;
@@ -573,6 +648,6 @@ mod tests {
         let stored = store.payout_run("2026-11").unwrap().unwrap();
         assert_eq!(stored.status, RunStatus::Done);
         assert_eq!(stored.lines[0].status, LineStatus::Paid);
-        assert_eq!(store.payout_runs(5).unwrap().len(), 1);
+        assert_eq!(store.payout_runs(5).unwrap().len(), 2);
     }
 }

@@ -242,6 +242,25 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (period, investor_id)
     );
     ",
+    // LDS per-investor carry (issue 12, payouts): what a run carries is owed to the investor it
+    // was computed for. Lines record their carry in and out; the deferred lines of the latest
+    // run become their investors' carry; the rest of the old total (sub-sat remainders no
+    // line recorded) stays in the ledger as unattributed, shared once more by the next run.
+    "
+    CREATE TABLE lds_carry (
+        investor_id  TEXT PRIMARY KEY,
+        carried_msat INTEGER NOT NULL
+    );
+    ALTER TABLE lds_payout_lines ADD COLUMN carried_in_msat INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE lds_payout_lines ADD COLUMN carried_out_msat INTEGER NOT NULL DEFAULT 0;
+    UPDATE lds_payout_lines SET carried_out_msat = amount_msat WHERE status = 'deferred';
+    INSERT INTO lds_carry (investor_id, carried_msat)
+        SELECT investor_id, amount_msat FROM lds_payout_lines
+        WHERE status = 'deferred' AND period =
+            (SELECT period FROM lds_payout_runs ORDER BY created_at DESC, period DESC LIMIT 1);
+    UPDATE lds_ledger SET carried_msat =
+        MAX(0, carried_msat - (SELECT COALESCE(SUM(carried_msat), 0) FROM lds_carry));
+    ",
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> StoreResult<()> {

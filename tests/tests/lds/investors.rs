@@ -53,7 +53,12 @@ fn a_key_lnbits_does_not_know_is_a_parameter_error() {
     refused(
         add(
             &mut standin,
-            json!(["carol", setup.alice.id, "0123456789abcdef0123456789abcdef", "liquid"]),
+            json!([
+                "carol",
+                setup.alice.id,
+                "0123456789abcdef0123456789abcdef",
+                "liquid"
+            ]),
         ),
         "LNbits does not know that key",
     );

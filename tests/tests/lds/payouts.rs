@@ -213,9 +213,7 @@ fn preview_then_run_then_rerun_pays_each_investor_once() {
         "paid from the operator wallet, internal transfers cost no fee"
     );
 
-    let rerun = standin
-        .call("revenue-payout-run", json!([month]))
-        .unwrap();
+    let rerun = standin.call("revenue-payout-run", json!([month])).unwrap();
     assert_eq!(rerun["already_done"], true, "{rerun}");
     assert_eq!(rerun["paid_now"], json!([]));
     assert_eq!(setup.lnbits.balance_msat(&setup.alice.inkey), after.0);
@@ -269,9 +267,7 @@ fn a_crash_mid_run_then_a_rerun_pays_each_investor_exactly_once() {
     );
 
     let mut standin = StandIn::start_in(dir, node, options(&setup));
-    let resumed = standin
-        .call("revenue-payout-run", json!([month]))
-        .unwrap();
+    let resumed = standin.call("revenue-payout-run", json!([month])).unwrap();
     eprintln!("resumed: {resumed:#}");
     assert_eq!(resumed["run"]["status"], "done", "{resumed}");
     assert_eq!(
@@ -297,9 +293,7 @@ fn a_crash_mid_run_then_a_rerun_pays_each_investor_exactly_once() {
         share("bob"),
         "bob credited once"
     );
-    let again = standin
-        .call("revenue-payout-run", json!([month]))
-        .unwrap();
+    let again = standin.call("revenue-payout-run", json!([month])).unwrap();
     assert_eq!(again["already_done"], true);
 }
 

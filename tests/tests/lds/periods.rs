@@ -23,7 +23,9 @@ fn only_months_from_the_first_investor_to_now_can_be_paid() {
     let mut standin = StandIn::start(node(), options(&setup));
     invest_and_route(&mut standin, &setup);
     let before = last_month();
-    for period in ["garbage", "2099-01", "2026-13", "2026-00", "26-11", "2026-1", &before] {
+    for period in [
+        "garbage", "2099-01", "2026-13", "2026-00", "26-11", "2026-1", &before,
+    ] {
         for method in ["revenue-payout-preview", "revenue-payout-run"] {
             let error = standin.call(method, json!([period])).unwrap_err();
             assert_eq!(error["code"], -32602, "{method} {period}: {error}");
