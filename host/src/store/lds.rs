@@ -563,6 +563,34 @@ mod tests {
     }
 
     #[test]
+    fn periods_an_older_version_recorded_unchecked_do_not_count_as_the_last_run() {
+        let mut store = Store::open_in_memory().unwrap();
+        store.add_investor(&investor("alice", "w1", 100)).unwrap();
+        for period in ["garbage", "2099-01", "2026-10"] {
+            store
+                .plan_payout(&PayoutRun {
+                    period: period.into(),
+                    created_at: 500,
+                    status: RunStatus::Paying,
+                    policy: "payout-twab".into(),
+                    cumulative_net_msat: 0,
+                    high_water_msat: 0,
+                    distributable: Msat::ZERO,
+                    withheld: Msat::ZERO,
+                    carried: Msat::ZERO,
+                    finished_at: None,
+                    lines: Vec::new(),
+                })
+                .unwrap();
+        }
+        // 2026-11-24: the future 2099-01 and the malformed one are passed over.
+        assert_eq!(
+            store.last_payout_period(1_795_478_400).unwrap(),
+            Some(Period::parse("2026-10").unwrap())
+        );
+    }
+
+    #[test]
     fn snapshots_come_back_grouped_with_the_one_before_the_window() {
         let mut store = Store::open_in_memory().unwrap();
         for at in [10, 20, 30] {

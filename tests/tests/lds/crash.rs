@@ -6,7 +6,7 @@
 //!
 //! `REVOPS_CRASH_RUNS` (default 50) rounds, `REVOPS_CRASH_SEED` for the kill times.
 
-use super::payouts::{DAY, Wallet, node, now, this_month, u64_of, unique, wallet};
+use super::payouts::{Wallet, node, now, route_a_week, this_month, u64_of, unique, wallet};
 use revops::rng::SplitMix64;
 use revops_tests::{
     lnbits::{Lnbits, venv_python},
@@ -95,7 +95,7 @@ fn sigkill_at_random_points_of_a_payout_run_never_pays_twice() {
     eprintln!("crash soak: {rounds} rounds, seed {seed}");
     let mut rng = SplitMix64::new(seed);
     let lnbits = Lnbits::acquire();
-    let operator = wallet(&lnbits, "op", 20_000_000);
+    let operator = wallet(&lnbits, "op", 9_000_000);
     let wallets: Vec<Wallet> = (0..INVESTORS)
         .map(|_| wallet(&lnbits, "inv", 100_000))
         .collect();
@@ -121,13 +121,7 @@ fn sigkill_at_random_points_of_a_payout_run_never_pays_twice() {
                 .call("revenue-lds-investor-add", json!([id, w.id, w.inkey, tier]))
                 .unwrap();
         }
-        standin
-            .daemon
-            .lock()
-            .unwrap()
-            .node
-            .advance_to(now() + 7 * DAY);
-        standin.call("revenue-lds-snapshot", json!([])).unwrap();
+        route_a_week(&mut standin);
         let prefix = format!("revops-lds-{month}-{tag}");
         let before: Vec<u64> = credits(&lnbits, &prefix, &keys)
             .iter()

@@ -128,18 +128,23 @@ pub(crate) fn invest_and_route(standin: &mut StandIn, setup: &Setup) {
             .unwrap()
             .contains("/lds_vault/api/v1/locks/")
     );
+    let snapshot = route_a_week(standin);
+    assert_eq!(
+        snapshot["balances"].as_array().unwrap().len(),
+        2,
+        "{snapshot}"
+    );
+}
+
+/// Lets the node route for a week (the profit to share) and takes a balance snapshot.
+pub(crate) fn route_a_week(standin: &mut StandIn) -> Value {
     standin
         .daemon
         .lock()
         .unwrap()
         .node
         .advance_to(now() + 7 * DAY);
-    let snapshot = standin.call("revenue-lds-snapshot", json!([])).unwrap();
-    assert_eq!(
-        snapshot["balances"].as_array().unwrap().len(),
-        2,
-        "{snapshot}"
-    );
+    standin.call("revenue-lds-snapshot", json!([])).unwrap()
 }
 
 pub(crate) fn line_amount(lines: &Value, investor: &str) -> u64 {
