@@ -5,7 +5,9 @@ use super::state::Revops;
 use crate::config::{KEYS, KeySpec, ValueKind};
 use cln_plugin::{
     ConfiguredPlugin,
-    options::{ConfigOption, DefaultIntegerConfigOption, StringConfigOption, Value as OptionValue},
+    options::{
+        ConfigOption, DefaultIntegerConfigOption, StringConfigOption, Value as OptionValue,
+    },
 };
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -54,10 +56,7 @@ pub const TUNABLES: &[(&str, &str)] = &[
     ("revenue-max-base-msat", "fee.max-base-msat"),
     ("revenue-max-step-pct", "fee.max-step-pct"),
     ("revenue-hysteresis-pct", "fee.hysteresis-pct"),
-    (
-        "revenue-max-broadcasts-per-day",
-        "fee.max-broadcasts-per-day",
-    ),
+    ("revenue-max-broadcasts-per-day", "fee.max-broadcasts-per-day"),
     (
         "revenue-min-broadcast-interval-secs",
         "fee.min-broadcast-interval-secs",
@@ -101,9 +100,7 @@ where
         // No default: lightningd passes only the options an operator gave, so revops knows
         // which values are explicit.
         builder = match spec.kind {
-            ValueKind::Boolean => {
-                builder.option(ConfigOption::new_bool_no_default(name, description))
-            }
+            ValueKind::Boolean => builder.option(ConfigOption::new_bool_no_default(name, description)),
             ValueKind::Integer { .. } => {
                 builder.option(ConfigOption::new_i64_no_default(name, description))
             }
