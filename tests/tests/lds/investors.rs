@@ -97,3 +97,39 @@ fn a_wallet_belongs_to_one_investor_and_tiers_read_as_entered() {
     let message = again.unwrap_err()["message"].to_string();
     assert!(!message.contains("UNIQUE"), "{message}");
 }
+
+#[test]
+fn a_spending_key_stored_by_an_older_version_is_never_used() {
+    let setup = setup(1_000);
+    let mut standin = StandIn::start(node(), options(&setup));
+    super::payouts::invest_and_route(&mut standin, &setup);
+    let (dir, node, _) = standin.stop();
+    // What a version that did not check keys could have stored: alice's admin key.
+    let db = dir.path().join("revops/revops.sqlite3");
+    let sql = format!(
+        "import sqlite3; db = sqlite3.connect('{}'); \
+         db.execute(\"UPDATE lds_investors SET invoice_key = '{}' WHERE id = 'alice'\"); \
+         db.commit()",
+        db.display(),
+        setup.alice.adminkey
+    );
+    let status = std::process::Command::new(revops_tests::lnbits::venv_python())
+        .args(["-c", &sql])
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let mut standin = StandIn::start_in(dir, node, options(&setup));
+    for method in ["revenue-payout-preview", "revenue-payout-run"] {
+        let error = standin.call(method, json!([])).unwrap_err();
+        assert_eq!(error["code"], 1608, "{method}: {error}");
+        let message = error["message"].as_str().unwrap();
+        assert!(message.contains("can spend"), "{method}: {error}");
+    }
+    let snapshot = standin.call("revenue-lds-snapshot", json!([])).unwrap();
+    assert_eq!(snapshot["unreadable"][0][0], "alice", "{snapshot}");
+    assert_eq!(
+        setup.lnbits.balance_msat(&setup.bob.inkey),
+        200_000_000,
+        "nothing paid"
+    );
+}
