@@ -26,6 +26,8 @@ CLI (every command prints ONE JSON object on stdout; errors: JSON on stderr, exi
     pay ADMINKEY BOLT11                pay from a wallet (expect 403 when locked)
     invoice INKEY SATS [--memo M]
     balance KEY                        {"balance_msat": ...}
+    credits PREFIX KEY...              per key: balance and incoming payments whose
+                                       external id starts with PREFIX
 
 Defaults: --url $LNBITS_URL or http://127.0.0.1:5055; --username $LNBITS_ADMIN_USER
 or "admin"; --password $LNBITS_ADMIN_PASSWORD or "lds-vault-test-admin"; --token
@@ -245,6 +247,21 @@ class LNbits:
     def balance_msat(self, key: str) -> int:
         return int(self.call("GET", "/api/v1/wallet", api_key=key)["balance"])
 
+    def credits(self, key: str, prefix: str) -> dict:
+        """The wallet's balance and its incoming payments whose external id starts with
+        ``prefix`` (how a test counts what a payout run credited)."""
+        rows = self.call("GET", "/api/v1/payments", api_key=key)
+        credits = [
+            {
+                "external_id": row.get("external_id"),
+                "amount_msat": row["amount"],
+                "status": row["status"],
+            }
+            for row in rows
+            if row["amount"] > 0 and (row.get("external_id") or "").startswith(prefix)
+        ]
+        return {"balance_msat": self.balance_msat(key), "credits": credits}
+
     # ------------------------------------------------------------------ vault
     def lock_wallet(
         self, wallet_id: str, expiry: int, reason: str = "", force: bool = False
@@ -322,6 +339,9 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--memo", default="")
     p = sub.add_parser("balance")
     p.add_argument("key")
+    p = sub.add_parser("credits")
+    p.add_argument("prefix")
+    p.add_argument("keys", nargs="+")
     args = ap.parse_args(argv)
 
     ln = LNbits(args.url, args.username, args.password, args.token)
@@ -350,6 +370,8 @@ def main(argv: list[str] | None = None) -> int:
             out = {"payment_hash": res["payment_hash"], "bolt11": res["bolt11"]}
         elif args.cmd == "balance":
             out = {"balance_msat": ln.balance_msat(args.key)}
+        elif args.cmd == "credits":
+            out = {"wallets": [ln.credits(key, args.prefix) for key in args.keys]}
         else:  # pragma: no cover - argparse enforces the choices
             raise AssertionError(args.cmd)
     except LNbitsError as err:

@@ -21,7 +21,8 @@ fn scripts() -> PathBuf {
     repo_root().join("lnbits/scripts")
 }
 
-fn venv_python() -> PathBuf {
+/// The venv's interpreter (LNbits' own; also has `sqlite3`).
+pub fn venv_python() -> PathBuf {
     std::env::var_os("LNBITS_VENV")
         .map(PathBuf::from)
         .unwrap_or_else(|| repo_root().join("target/lnbits-venv"))

@@ -4,7 +4,7 @@
 
 use crate::money::Msat;
 use serde::Serialize;
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 pub use crate::model::LockTier;
 
@@ -18,13 +18,28 @@ pub fn rebate_permille(tier: LockTier) -> u64 {
     }
 }
 
-/// What may be distributed now: profit above the high-water mark, plus what earlier runs
-/// carried (rounding remainders, lines below the minimum). Losses are recovered first: while
-/// cumulative net profit is below the mark, nothing is distributable.
-pub fn distributable(cumulative_net_msat: i64, high_water_msat: i64, carried: Msat) -> Msat {
+/// How a tier is written, in and out: `liquid`, `30d`, `90d`.
+pub fn tier_name(tier: LockTier) -> &'static str {
+    match tier {
+        LockTier::Liquid => "liquid",
+        LockTier::Days30 => "30d",
+        LockTier::Days90 => "90d",
+    }
+}
+
+/// Serializes a tier as it is written (`serialize_with`).
+pub fn serialize_tier<S: serde::Serializer>(tier: &LockTier, s: S) -> Result<S::Ok, S::Error> {
+    s.serialize_str(tier_name(*tier))
+}
+
+/// New profit to share: profit above the high-water mark, plus any carry the ledger could not
+/// attribute to an investor (only from databases older than per-investor carry). Losses are
+/// recovered first: while cumulative net profit is below the mark, nothing is distributable.
+/// What earlier runs carried for an investor is not in here: it is owed to them (`settle`).
+pub fn distributable(cumulative_net_msat: i64, high_water_msat: i64, unattributed: Msat) -> Msat {
     let above = i128::from(cumulative_net_msat) - i128::from(high_water_msat);
     let above = u64::try_from(above.max(0)).unwrap_or(u64::MAX);
-    Msat::new(above).saturating_add(carried)
+    Msat::new(above).saturating_add(unattributed)
 }
 
 /// One investor as the split sees them.
@@ -90,13 +105,11 @@ fn to_msat(value: u128) -> Msat {
     Msat::new(u64::try_from(value).unwrap_or(u64::MAX))
 }
 
-/// A payout decision the host accepted.
+/// A payout decision the host accepted: each investor's share of the new profit.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Enforced {
-    /// Lines to pay, each at least the minimum.
-    pub pay: Vec<(String, Msat)>,
-    /// Lines below the minimum: not paid now, their amounts carried to the next period.
-    pub deferred: Vec<(String, Msat)>,
+    /// Shares above zero, one per investor.
+    pub shares: Vec<(String, Msat)>,
     pub withheld: Msat,
 }
 
@@ -112,16 +125,17 @@ pub enum PayoutRefused {
         withheld: Msat,
         distributable: Msat,
     },
+    #[error("what investor {0:?} is owed overflows")]
+    Overflow(String),
 }
 
 /// The host's rules on a proposed payout: known investors, one line each, Σ lines + withheld ≤
-/// distributable (checked, never wrapped), lines under `minimum` deferred rather than paid.
+/// distributable (checked, never wrapped).
 pub fn enforce(
     lines: &[(String, Msat)],
     withheld: Msat,
     distributable: Msat,
     known_investors: &BTreeSet<String>,
-    minimum: Msat,
 ) -> Result<Enforced, PayoutRefused> {
     let mut seen = BTreeSet::new();
     for (id, _) in lines {
@@ -143,16 +157,70 @@ pub fn enforce(
             distributable,
         });
     }
-    let (pay, deferred) = lines
-        .iter()
-        .filter(|(_, amount)| *amount > Msat::ZERO)
-        .cloned()
-        .partition(|(_, amount)| *amount >= minimum);
     Ok(Enforced {
-        pay,
-        deferred,
+        shares: lines
+            .iter()
+            .filter(|(_, amount)| *amount > Msat::ZERO)
+            .cloned()
+            .collect(),
         withheld,
     })
+}
+
+/// What one investor is owed this period and what of it is paid now.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Owed {
+    pub investor_id: String,
+    /// Their share of this period's new profit.
+    pub share: Msat,
+    /// Owed from earlier periods (sub-sat remainders, lines below the minimum).
+    pub carried_in: Msat,
+    /// Paid now, whole sat; zero when the total is below the minimum.
+    pub pay: Msat,
+    /// Still owed to them after this period: carried to the next, never split again.
+    pub carried_out: Msat,
+}
+
+impl Owed {
+    pub fn total(&self) -> Msat {
+        self.pay.saturating_add(self.carried_out)
+    }
+}
+
+/// Adds each investor's carry to their share, pays the total in whole sat when it reaches
+/// `minimum`, and carries the rest for the same investor. `investors` are the active ones, in
+/// order; a carry of someone not among them stays where it is.
+pub fn settle(
+    shares: &[(String, Msat)],
+    carried: &BTreeMap<String, Msat>,
+    investors: &[String],
+    minimum: Msat,
+) -> Result<Vec<Owed>, PayoutRefused> {
+    let mut owed = Vec::new();
+    for id in investors {
+        let share = shares
+            .iter()
+            .find(|(line, _)| line == id)
+            .map_or(Msat::ZERO, |(_, amount)| *amount);
+        let carried_in = carried.get(id).copied().unwrap_or(Msat::ZERO);
+        let total = share
+            .checked_add(carried_in)
+            .ok_or_else(|| PayoutRefused::Overflow(id.clone()))?;
+        if total == Msat::ZERO {
+            continue;
+        }
+        // LNbits invoices are in whole sat: round down, carry the rest.
+        let whole = Msat::from_sat(total.sat_floor()).unwrap_or(Msat::ZERO);
+        let pay = if total >= minimum { whole } else { Msat::ZERO };
+        owed.push(Owed {
+            investor_id: id.clone(),
+            share,
+            carried_in,
+            pay,
+            carried_out: total.saturating_sub(pay),
+        });
+    }
+    Ok(owed)
 }
 
 #[cfg(test)]
@@ -229,19 +297,23 @@ mod tests {
             .unwrap();
             assert!(parts <= distributable, "{split:?} of {distributable}");
             let known = stakes.iter().map(|s| s.investor_id.clone()).collect();
-            let enforced = enforce(
-                &split.lines,
-                split.withheld,
-                distributable,
-                &known,
-                Msat::new(1_000),
-            )
-            .expect("the reference split is always acceptable");
-            let deferred: u64 = enforced.deferred.iter().map(|(_, a)| a.msat()).sum();
-            assert_eq!(
-                enforced.pay.iter().map(|(_, a)| a.msat()).sum::<u64>() + deferred,
-                paid.msat()
-            );
+            let enforced = enforce(&split.lines, split.withheld, distributable, &known)
+                .expect("the reference split is always acceptable");
+            // With random carries, everything owed is paid or carried, to the msat.
+            let ids: Vec<String> = stakes.iter().map(|s| s.investor_id.clone()).collect();
+            let carried: BTreeMap<String, Msat> = ids
+                .iter()
+                .map(|id| (id.clone(), Msat::new(rng.below(5_000_000))))
+                .collect();
+            let owed = settle(&enforced.shares, &carried, &ids, Msat::new(1_000_000)).unwrap();
+            let carried_in = Msat::checked_sum(carried.values().copied()).unwrap();
+            let settled = Msat::checked_sum(owed.iter().map(Owed::total)).unwrap();
+            assert_eq!(Some(settled), paid.checked_add(carried_in));
+            for line in &owed {
+                assert_eq!(line.pay.msat() % 1_000, 0, "whole sat");
+                assert!(line.pay == Msat::ZERO || line.pay >= Msat::new(1_000_000));
+                assert_eq!(line.carried_in, carried[&line.investor_id]);
+            }
         }
     }
 
@@ -254,7 +326,6 @@ mod tests {
             Msat::new(1),
             Msat::new(1_000),
             &known,
-            Msat::ZERO,
         );
         assert!(matches!(over, Err(PayoutRefused::OverDistributable { .. })));
         let huge = enforce(
@@ -262,20 +333,13 @@ mod tests {
             Msat::ZERO,
             Msat::new(1_000),
             &known,
-            Msat::ZERO,
         );
         assert!(
             matches!(huge, Err(PayoutRefused::OverDistributable { .. })),
             "no wrap-around"
         );
         assert_eq!(
-            enforce(
-                &[line("mallory", 1)],
-                Msat::ZERO,
-                Msat::new(10),
-                &known,
-                Msat::ZERO
-            ),
+            enforce(&[line("mallory", 1)], Msat::ZERO, Msat::new(10), &known,),
             Err(PayoutRefused::UnknownInvestor("mallory".into()))
         );
         assert_eq!(
@@ -284,19 +348,56 @@ mod tests {
                 Msat::ZERO,
                 Msat::new(10),
                 &known,
-                Msat::ZERO
             ),
             Err(PayoutRefused::Duplicate("bob".into()))
         );
-        let small = enforce(
-            &[line("alice", 999), line("bob", 1_000)],
-            Msat::ZERO,
-            Msat::new(5_000),
-            &known,
+    }
+
+    #[test]
+    fn a_carry_stays_with_its_investor_and_builds_up_to_the_minimum() {
+        let ids = ["alice".to_owned(), "bob".to_owned(), "carol".to_owned()];
+        let line = |id: &str, m: u64| (id.to_owned(), Msat::new(m));
+        // Alice: 999 + 700 carried reaches the 1,000 minimum; bob stays under it; carol has
+        // no share this time and only her carry, which is paid in whole sat.
+        let carried = BTreeMap::from([line("alice", 700), line("carol", 2_500)]);
+        let owed = settle(
+            &[line("alice", 999), line("bob", 400)],
+            &carried,
+            &ids,
             Msat::new(1_000),
         )
         .unwrap();
-        assert_eq!(small.pay, vec![line("bob", 1_000)]);
-        assert_eq!(small.deferred, vec![line("alice", 999)]);
+        let by = |id: &str| owed.iter().find(|o| o.investor_id == id).unwrap().clone();
+        assert_eq!(
+            (by("alice").pay, by("alice").carried_out),
+            (Msat::new(1_000), Msat::new(699))
+        );
+        assert_eq!(
+            (by("bob").pay, by("bob").carried_out),
+            (Msat::ZERO, Msat::new(400))
+        );
+        assert_eq!(
+            (by("carol").share, by("carol").pay, by("carol").carried_out),
+            (Msat::ZERO, Msat::new(2_000), Msat::new(500))
+        );
+        // Nobody owed nothing gets a line; a stranger's carry is left alone.
+        let none = settle(&[], &BTreeMap::from([line("zed", 5)]), &ids, Msat::ZERO).unwrap();
+        assert!(none.is_empty());
+        let overflow = settle(
+            &[line("alice", u64::MAX)],
+            &BTreeMap::from([line("alice", 1)]),
+            &ids,
+            Msat::ZERO,
+        );
+        assert_eq!(overflow, Err(PayoutRefused::Overflow("alice".into())));
+    }
+
+    #[test]
+    fn tiers_read_as_written() {
+        let names: Vec<&str> = [LockTier::Liquid, LockTier::Days30, LockTier::Days90]
+            .into_iter()
+            .map(tier_name)
+            .collect();
+        assert_eq!(names, ["liquid", "30d", "90d"]);
     }
 }

@@ -35,6 +35,15 @@ pub enum CreditStatus {
     Failed,
 }
 
+/// One wallet key as LNbits answers for it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct WalletKey {
+    pub balance: Msat,
+    /// The wallet's id when the key is its admin key (a key that can spend); `None` for an
+    /// invoice key.
+    pub admin_of: Option<String>,
+}
+
 /// The LDS Vault's view of one wallet (`GET /lds_vault/api/v1/status` with its invoice key).
 #[derive(Clone, Debug, PartialEq, Eq, Deserialize, Serialize)]
 pub struct VaultStatus {
@@ -77,12 +86,26 @@ impl LnbitsClient {
 
     /// A wallet's balance, with any of its keys.
     pub async fn wallet_balance(&self, key: &str) -> Result<Msat, LnbitsError> {
+        Ok(self.wallet_key(key).await?.balance)
+    }
+
+    /// What LNbits tells of `key` (`GET /api/v1/wallet`): its wallet's balance, and whether it
+    /// can spend — LNbits 1.6 shows the wallet id to that wallet's admin key only.
+    pub async fn wallet_key(&self, key: &str) -> Result<WalletKey, LnbitsError> {
         let what = "GET /api/v1/wallet";
         let body = self.read(what, "/api/v1/wallet", key).await?;
         let balance = body["balance"]
             .as_i64()
             .ok_or_else(|| malformed(what, &body))?;
-        Ok(Msat::new(u64::try_from(balance).unwrap_or(0)))
+        let admin_of = match body.get("id") {
+            None => None,
+            Some(Value::String(id)) => Some(id.clone()),
+            Some(_) => return Err(malformed(what, &body)),
+        };
+        Ok(WalletKey {
+            balance: Msat::new(u64::try_from(balance).unwrap_or(0)),
+            admin_of,
+        })
     }
 
     /// The LDS Vault's lock status of the wallet behind `invoice_key` (also tells its id).

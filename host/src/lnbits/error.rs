@@ -15,6 +15,13 @@ pub enum LnbitsError {
     },
     #[error("LNbits sent an answer to {what} revops cannot read: {reason}")]
     Malformed { what: String, reason: String },
+    /// An investor's stored key turned out to be an admin key (stored by a version that did
+    /// not check): revops does not use it.
+    #[error(
+        "an investor's stored key can spend from wallet {wallet_id}: replace it with the \
+         wallet's invoice key (revenue-lds-investor-update)"
+    )]
+    SpendingKey { wallet_id: String },
 }
 
 impl LnbitsError {

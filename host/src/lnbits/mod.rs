@@ -6,5 +6,5 @@
 mod client;
 mod error;
 
-pub use client::{Credit, CreditStatus, LnbitsClient, VaultStatus};
+pub use client::{Credit, CreditStatus, LnbitsClient, VaultStatus, WalletKey};
 pub use error::LnbitsError;

@@ -53,6 +53,10 @@ pub fn run_payout(
         }
         None => {
             let plan = plan(store)?;
+            if !plan.solvency.solvent {
+                tracing::warn!(period, reason = %plan.solvency.reason, "payout halted by the solvency check");
+                return Err(PayoutError::Insolvent(Box::new(plan.solvency)));
+            }
             let run = run_of(&plan, now);
             store.plan_payout(&run)?;
             let state = StateUpdate {
@@ -107,29 +111,33 @@ pub fn run_payout(
 }
 
 fn run_of(plan: &PayoutPlan, now: u64) -> PayoutRun {
-    let line = |id: &str, amount: Msat, status: LineStatus, note: String| PayoutLine {
-        investor_id: id.to_owned(),
-        amount,
-        external_id: external_id(&plan.period, id),
-        status,
-        payment_hash: None,
-        bolt11: None,
-        note,
-        updated_at: now,
-    };
-    let mut lines: Vec<PayoutLine> = plan
-        .pay
+    let lines = plan
+        .owed
         .iter()
-        .map(|(id, amount)| line(id, *amount, LineStatus::Planned, "planned".into()))
+        .map(|owed| {
+            let (amount, status, note) = if owed.pay > Msat::ZERO {
+                (owed.pay, LineStatus::Planned, "planned")
+            } else {
+                (
+                    owed.carried_out,
+                    LineStatus::Deferred,
+                    "below the minimum payout: owed, carried to the next period",
+                )
+            };
+            PayoutLine {
+                investor_id: owed.investor_id.clone(),
+                amount,
+                carried_in: owed.carried_in,
+                carried_out: owed.carried_out,
+                external_id: external_id(&plan.period, &owed.investor_id),
+                status,
+                payment_hash: None,
+                bolt11: None,
+                note: note.to_owned(),
+                updated_at: now,
+            }
+        })
         .collect();
-    lines.extend(plan.deferred.iter().map(|(id, amount)| {
-        line(
-            id,
-            *amount,
-            LineStatus::Deferred,
-            "below the minimum payout: carried to the next period".into(),
-        )
-    }));
     PayoutRun {
         period: plan.period.clone(),
         created_at: now,
@@ -260,63 +268,12 @@ fn record(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::{lds::solvency, model::LockTier, store::Investor};
-    use std::{cell::RefCell, collections::BTreeMap};
-
-    /// Investor wallets in memory: invoices by external id, and a switch to fail payments.
-    #[derive(Default)]
-    struct FakeVault {
-        invoices: RefCell<BTreeMap<String, Credit>>,
-        payments: RefCell<u32>,
-        down: RefCell<bool>,
-    }
-
-    impl InvestorVault for FakeVault {
-        fn balance(&self, _: &str) -> Result<Msat, LnbitsError> {
-            Ok(Msat::ZERO)
-        }
-        fn find_credit(&self, _: &str, external_id: &str) -> Result<Option<Credit>, LnbitsError> {
-            if *self.down.borrow() {
-                return Err(LnbitsError::Unreachable {
-                    url: "fake".into(),
-                    reason: "down".into(),
-                });
-            }
-            Ok(self.invoices.borrow().get(external_id).cloned())
-        }
-        fn create_credit(
-            &self,
-            _: &str,
-            amount: Msat,
-            _: &str,
-            external_id: &str,
-        ) -> Result<Credit, LnbitsError> {
-            let credit = Credit {
-                payment_hash: format!("hash-{external_id}"),
-                bolt11: format!("lnbc-{external_id}"),
-                amount,
-                status: CreditStatus::Pending,
-            };
-            self.invoices
-                .borrow_mut()
-                .insert(external_id.to_owned(), credit.clone());
-            Ok(credit)
-        }
-        fn pay_credit(&self, bolt11: &str) -> Option<Result<(), LnbitsError>> {
-            let mut invoices = self.invoices.borrow_mut();
-            let credit = invoices.values_mut().find(|c| c.bolt11 == bolt11).unwrap();
-            if credit.status == CreditStatus::Success {
-                return Some(Err(LnbitsError::Refused {
-                    what: "pay".into(),
-                    status: 520,
-                    detail: "Internal invoice already paid.".into(),
-                }));
-            }
-            credit.status = CreditStatus::Success;
-            *self.payments.borrow_mut() += 1;
-            Some(Ok(()))
-        }
-    }
+    use crate::{
+        lds::{distribution::Owed, solvency},
+        model::LockTier,
+        payout::fake_vault::FakeVault,
+        store::Investor,
+    };
 
     fn store_with_investors() -> Store {
         let mut store = Store::open_in_memory().unwrap();
@@ -336,6 +293,16 @@ mod tests {
         store
     }
 
+    fn owed(id: &str, pay: u64, carried_out: u64) -> Owed {
+        Owed {
+            investor_id: id.into(),
+            share: Msat::new(pay + carried_out),
+            carried_in: Msat::ZERO,
+            pay: Msat::new(pay),
+            carried_out: Msat::new(carried_out),
+        }
+    }
+
     fn plan() -> PayoutPlan {
         PayoutPlan {
             period: "p1".into(),
@@ -349,6 +316,7 @@ mod tests {
             distributable: Msat::new(10_000_000),
             native_capital: Msat::ZERO,
             investors: Vec::new(),
+            owed: vec![owed("alice", 3_000_000, 5), owed("bob", 2_000_000, 0)],
             pay: vec![
                 ("alice".into(), Msat::new(3_000_000)),
                 ("bob".into(), Msat::new(2_000_000)),
@@ -376,8 +344,29 @@ mod tests {
         let ledger = store.lds_ledger().unwrap().unwrap();
         assert_eq!(
             (ledger.high_water_msat, ledger.carried),
-            (10_000_000, Msat::new(5))
+            (10_000_000, Msat::ZERO)
         );
+        let carry = store.investor_carry().unwrap();
+        assert_eq!(carry.get("alice"), Some(&Msat::new(5)), "owed to alice");
+    }
+
+    #[test]
+    fn an_insolvent_plan_is_never_run() {
+        let mut store = store_with_investors();
+        let vault = FakeVault::default();
+        let mut insolvent = plan();
+        insolvent.solvency = solvency::check(Msat::new(100), Msat::new(100), Msat::ZERO);
+        assert!(!insolvent.solvency.solvent);
+        let refused = run_payout(&mut store, &vault, "p1", 10, |_| Ok(insolvent));
+        assert!(
+            matches!(refused, Err(PayoutError::Insolvent(_))),
+            "{refused:?}"
+        );
+        assert!(
+            store.payout_run("p1").unwrap().is_none(),
+            "nothing recorded"
+        );
+        assert_eq!(*vault.payments.borrow(), 0);
     }
 
     #[test]

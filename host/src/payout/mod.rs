@@ -3,11 +3,17 @@
 //! execution — every line is on disk before money moves, and a rerun reconciles with LNbits.
 
 mod execute;
+#[cfg(test)]
+mod fake_vault;
+mod period;
 mod plan;
+#[cfg(test)]
+mod plan_tests;
 mod snapshot;
 mod vault;
 
 pub use execute::{PayoutOutcome, run_payout};
+pub use period::{Period, PeriodError};
 pub use plan::{PayoutPlan, PlannedInvestor, plan_payout, solvency_on};
 pub use snapshot::{SnapshotReport, take_snapshot};
 pub use vault::{InvestorVault, LnbitsVault};
@@ -27,6 +33,8 @@ pub const PAYOUT_SLOT: &str = "default";
 pub enum PayoutError {
     #[error("no investors: add one with revenue-lds-investor-add")]
     NoInvestors,
+    #[error(transparent)]
+    Period(#[from] PeriodError),
     #[error("LNbits: {0}; nothing was paid")]
     Lnbits(#[from] LnbitsError),
     #[error("payout halted: {}", .0.reason)]

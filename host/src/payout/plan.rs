@@ -1,11 +1,12 @@
 //! What a payout for a period would do, computed without moving money: the solvency check,
-//! time-weighted balances, the distributable amount above the high-water mark, the payout
-//! policy's lines under the host's rules, rounded down to whole sat with the rest carried.
+//! time-weighted balances, the new profit above the high-water mark, the payout policy's
+//! shares under the host's rules, each investor's carry added to their share, rounded down to
+//! whole sat with the rest carried for the same investor.
 
-use super::{InvestorVault, PAYOUT_SLOT, PayoutError};
+use super::{InvestorVault, PAYOUT_SLOT, PayoutError, period};
 use crate::{
     lds::{
-        distribution::{LockTier, distributable, enforce},
+        distribution::{LockTier, Owed, distributable, enforce, serialize_tier, settle},
         solvency::{self, Solvency},
         twab::{TWAB_WINDOW_SECS, twab},
     },
@@ -21,6 +22,7 @@ use std::collections::BTreeSet;
 #[derive(Clone, Debug, Serialize)]
 pub struct PlannedInvestor {
     pub id: String,
+    #[serde(serialize_with = "serialize_tier")]
     pub tier: LockTier,
     pub balance: Msat,
     pub twab: Msat,
@@ -40,16 +42,20 @@ pub struct PayoutPlan {
     /// On-chain fees since the first investor joined (`None`: no bookkeeper plugin, unknown).
     pub onchain_costs_msat: Option<i64>,
     pub high_water_msat: i64,
+    /// Owed from earlier periods, in total (each investor's is in `owed`).
     pub carried_in: Msat,
+    /// New profit to share (carries are not in it: they are owed already).
     pub distributable: Msat,
     pub native_capital: Msat,
     pub investors: Vec<PlannedInvestor>,
+    /// Per investor: share of the new profit, carry in, paid now, carry out.
+    pub owed: Vec<Owed>,
     /// Whole-sat amounts to pay.
     pub pay: Vec<(String, Msat)>,
-    /// Below the minimum payout: carried instead.
+    /// Below the minimum payout: everything owed to them, carried instead.
     pub deferred: Vec<(String, Msat)>,
     pub withheld: Msat,
-    /// Carried to the next period: deferred lines and the sub-sat remainders.
+    /// Carried to the next period, in total: deferred lines and the sub-sat remainders.
     pub carried_out: Msat,
     /// The payout policy's node state after this decision (kept only if the run happens).
     #[serde(skip)]
@@ -76,7 +82,8 @@ pub fn solvency_on(
     ))
 }
 
-/// The facts and the policy's decision for `period`; records only the solvency check.
+/// The facts and the policy's decision for `period`; records only the solvency check. An
+/// insolvent node still gets its plan (a preview shows it); `run_payout` refuses to run it.
 #[allow(
     clippy::too_many_arguments,
     reason = "the parts a payout is computed from"
@@ -96,6 +103,8 @@ pub fn plan_payout(
     if investors.is_empty() {
         return Err(PayoutError::NoInvestors);
     }
+    let last_run = store.last_payout_period(now)?;
+    period::check(period, now, ledger.epoch_start, last_run)?;
     // Every balance, or no payout: liabilities must be complete for the solvency check.
     let balances = investors
         .iter()
@@ -105,10 +114,6 @@ pub fn plan_payout(
     let funds = node.funds()?;
     let solvency = solvency_on(node, &funds, liabilities)?;
     store.record_solvency(now, Some(period), &solvency)?;
-    if !solvency.solvent {
-        tracing::warn!(period, reason = %solvency.reason, "payout halted by the solvency check");
-        return Err(PayoutError::Insolvent(Box::new(solvency)));
-    }
 
     let snapshots = store.snapshots_since(now.saturating_sub(TWAB_WINDOW_SECS))?;
     let planned: Vec<PlannedInvestor> = investors
@@ -164,18 +169,26 @@ pub fn plan_payout(
         .map(|l| (l.investor_id.clone(), l.amount))
         .collect();
     let known: BTreeSet<String> = investors.iter().map(|i| i.id.clone()).collect();
-    let enforced = enforce(&lines, decision.withheld, available, &known, minimum)?;
-    // LNbits invoices are in whole sat: round down, carry the rest.
-    let mut carried_out =
-        Msat::checked_sum(enforced.deferred.iter().map(|(_, a)| *a)).unwrap_or(Msat::MAX);
-    let mut pay = Vec::new();
-    for (id, amount) in enforced.pay {
-        let whole = Msat::from_sat(amount.sat_floor()).unwrap_or(amount);
-        carried_out = carried_out.saturating_add(amount.saturating_sub(whole));
-        if whole > Msat::ZERO {
-            pay.push((id, whole));
-        }
-    }
+    let enforced = enforce(&lines, decision.withheld, available, &known)?;
+    let ids: Vec<String> = investors.iter().map(|i| i.id.clone()).collect();
+    let carried = store.investor_carry()?;
+    let owed = settle(&enforced.shares, &carried, &ids, minimum)?;
+    let carried_in = owed
+        .iter()
+        .fold(ledger.carried, |sum, o| sum.saturating_add(o.carried_in));
+    let carried_out = owed
+        .iter()
+        .fold(Msat::ZERO, |sum, o| sum.saturating_add(o.carried_out));
+    let pay = owed
+        .iter()
+        .filter(|o| o.pay > Msat::ZERO)
+        .map(|o| (o.investor_id.clone(), o.pay))
+        .collect();
+    let deferred = owed
+        .iter()
+        .filter(|o| o.pay == Msat::ZERO)
+        .map(|o| (o.investor_id.clone(), o.carried_out))
+        .collect();
     Ok(PayoutPlan {
         period: period.to_owned(),
         at: now,
@@ -184,12 +197,13 @@ pub fn plan_payout(
         cumulative_net_msat: cumulative,
         onchain_costs_msat: onchain_costs,
         high_water_msat: ledger.high_water_msat,
-        carried_in: ledger.carried,
+        carried_in,
         distributable: available,
         native_capital: native,
         investors: planned,
+        owed,
         pay,
-        deferred: enforced.deferred,
+        deferred,
         withheld: enforced.withheld,
         carried_out,
         policy_state: decision.node_state,

@@ -35,9 +35,14 @@ pub struct LnbitsVault {
 }
 
 impl InvestorVault for LnbitsVault {
+    /// Refuses a key that can spend: an investor's key is an invoice key, whatever an older
+    /// version stored.
     fn balance(&self, invoice_key: &str) -> Result<Msat, LnbitsError> {
-        self.runtime
-            .block_on(self.client.wallet_balance(invoice_key))
+        let key = self.runtime.block_on(self.client.wallet_key(invoice_key))?;
+        match key.admin_of {
+            Some(wallet_id) => Err(LnbitsError::SpendingKey { wallet_id }),
+            None => Ok(key.balance),
+        }
     }
 
     fn find_credit(

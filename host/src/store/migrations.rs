@@ -242,6 +242,25 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (period, investor_id)
     );
     ",
+    // LDS per-investor carry (issue 12, payouts): what a run carries is owed to the investor it
+    // was computed for. Lines record their carry in and out; the deferred lines of the latest
+    // run become their investors' carry; the rest of the old total (sub-sat remainders no
+    // line recorded) stays in the ledger as unattributed, shared once more by the next run.
+    "
+    CREATE TABLE lds_carry (
+        investor_id  TEXT PRIMARY KEY,
+        carried_msat INTEGER NOT NULL
+    );
+    ALTER TABLE lds_payout_lines ADD COLUMN carried_in_msat INTEGER NOT NULL DEFAULT 0;
+    ALTER TABLE lds_payout_lines ADD COLUMN carried_out_msat INTEGER NOT NULL DEFAULT 0;
+    UPDATE lds_payout_lines SET carried_out_msat = amount_msat WHERE status = 'deferred';
+    INSERT INTO lds_carry (investor_id, carried_msat)
+        SELECT investor_id, amount_msat FROM lds_payout_lines
+        WHERE status = 'deferred' AND period =
+            (SELECT period FROM lds_payout_runs ORDER BY created_at DESC, period DESC LIMIT 1);
+    UPDATE lds_ledger SET carried_msat =
+        MAX(0, carried_msat - (SELECT COALESCE(SUM(carried_msat), 0) FROM lds_carry));
+    ",
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> StoreResult<()> {
@@ -261,4 +280,58 @@ pub(super) fn apply(conn: &mut Connection) -> StoreResult<()> {
         tracing::info!(version = index + 1, "database migrated");
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The per-investor carry migration: the latest run's deferred lines become their
+    /// investors' carry, and only the rest of the old total stays unattributed.
+    #[test]
+    fn the_carry_migration_attributes_the_latest_deferred_lines() {
+        let mut conn = Connection::open_in_memory().unwrap();
+        let carry = MIGRATIONS
+            .iter()
+            .position(|sql| sql.contains("CREATE TABLE lds_carry"))
+            .unwrap();
+        for sql in &MIGRATIONS[..carry] {
+            conn.execute_batch(sql).unwrap();
+        }
+        conn.execute_batch(
+            "INSERT INTO lds_ledger VALUES (1, 0, 5000, 1500);
+             INSERT INTO lds_payout_runs VALUES
+                 ('2026-09', 5, 'done', 'p', 1000, 0, 1000, 100, 40, 6),
+                 ('2026-10', 10, 'done', 'p', 5000, 1000, 4000, 400, 1500, 20);
+             INSERT INTO lds_payout_lines
+                 (period, investor_id, amount_msat, external_id, status, note, updated_at)
+             VALUES ('2026-09', 'bob', 40, 'x-9b', 'deferred', '', 5),
+                    ('2026-10', 'alice', 1200, 'x-a', 'deferred', '', 10),
+                    ('2026-10', 'bob', 3000, 'x-b', 'paid', '', 10);",
+        )
+        .unwrap();
+        let tx = conn.transaction().unwrap();
+        tx.execute_batch(MIGRATIONS[carry]).unwrap();
+        tx.commit().unwrap();
+        let owed: Vec<(String, i64)> = conn
+            .prepare("SELECT investor_id, carried_msat FROM lds_carry ORDER BY investor_id")
+            .unwrap()
+            .query_map([], |row| Ok((row.get(0)?, row.get(1)?)))
+            .unwrap()
+            .collect::<Result<_, _>>()
+            .unwrap();
+        assert_eq!(owed, [("alice".to_owned(), 1200)]);
+        let unattributed: i64 = conn
+            .query_row("SELECT carried_msat FROM lds_ledger", [], |row| row.get(0))
+            .unwrap();
+        assert_eq!(unattributed, 300);
+        let line_carry: i64 = conn
+            .query_row(
+                "SELECT carried_out_msat FROM lds_payout_lines WHERE external_id = 'x-a'",
+                [],
+                |row| row.get(0),
+            )
+            .unwrap();
+        assert_eq!(line_carry, 1200);
+    }
 }

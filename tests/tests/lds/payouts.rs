@@ -12,9 +12,19 @@ use std::{
     time::{SystemTime, UNIX_EPOCH},
 };
 
-const DAY: u64 = 86_400;
+pub(crate) const DAY: u64 = 86_400;
 
-fn now() -> u64 {
+/// This UTC month, `YYYY-MM` (the investors of a test join now, so it is the only month a
+/// test can pay), as `date` tells it.
+pub(crate) fn this_month() -> String {
+    let out = std::process::Command::new("date")
+        .args(["-u", "+%Y-%m"])
+        .output()
+        .expect("date");
+    String::from_utf8(out.stdout).unwrap().trim().to_owned()
+}
+
+pub(crate) fn now() -> u64 {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
         .unwrap()
@@ -22,7 +32,7 @@ fn now() -> u64 {
 }
 
 /// A wallet name unique on the shared LNbits (2–20 characters of [A-Za-z0-9._]).
-fn unique(prefix: &str) -> String {
+pub(crate) fn unique(prefix: &str) -> String {
     static NEXT: AtomicU32 = AtomicU32::new(0);
     format!(
         "{prefix}{}x{}",
@@ -31,19 +41,19 @@ fn unique(prefix: &str) -> String {
     )
 }
 
-fn u64_of(value: &Value) -> u64 {
+pub(crate) fn u64_of(value: &Value) -> u64 {
     value
         .as_u64()
         .unwrap_or_else(|| panic!("not a u64: {value}"))
 }
 
-struct Wallet {
-    id: String,
-    adminkey: String,
-    inkey: String,
+pub(crate) struct Wallet {
+    pub id: String,
+    pub adminkey: String,
+    pub inkey: String,
 }
 
-fn wallet(lnbits: &Lnbits, prefix: &str, sats: u64) -> Wallet {
+pub(crate) fn wallet(lnbits: &Lnbits, prefix: &str, sats: u64) -> Wallet {
     let made = lnbits.wallet(&unique(prefix));
     let w = Wallet {
         id: made["id"].as_str().unwrap().to_owned(),
@@ -57,24 +67,24 @@ fn wallet(lnbits: &Lnbits, prefix: &str, sats: u64) -> Wallet {
 }
 
 /// A node whose market started a day ago (a week of it is simulated below, after investors join).
-fn node() -> SimNetwork {
+pub(crate) fn node() -> SimNetwork {
     node_of(8)
 }
 
-fn node_of(channels: usize) -> SimNetwork {
+pub(crate) fn node_of(channels: usize) -> SimNetwork {
     let mut scenario = Scenario::builtin("default").unwrap();
     scenario.start = now() - DAY;
     SimNetwork::new(&scenario, Some(channels))
 }
 
-struct Setup {
-    lnbits: Arc<Lnbits>,
-    operator: Wallet,
-    alice: Wallet,
-    bob: Wallet,
+pub(crate) struct Setup {
+    pub lnbits: Arc<Lnbits>,
+    pub operator: Wallet,
+    pub alice: Wallet,
+    pub bob: Wallet,
 }
 
-fn setup(alice_sats: u64) -> Setup {
+pub(crate) fn setup(alice_sats: u64) -> Setup {
     let lnbits = Lnbits::acquire();
     let operator = wallet(&lnbits, "op", 2_000_000);
     let alice = wallet(&lnbits, "alice", alice_sats);
@@ -87,7 +97,7 @@ fn setup(alice_sats: u64) -> Setup {
     }
 }
 
-fn options(setup: &Setup) -> Value {
+pub(crate) fn options(setup: &Setup) -> Value {
     json!({
         "revenue-lnbits-url": setup.lnbits.url,
         "revenue-lds-operator-key": setup.operator.adminkey,
@@ -96,7 +106,7 @@ fn options(setup: &Setup) -> Value {
 
 /// Registers both investors, lets the node route for a week after they joined (that is the
 /// profit to share) and takes a snapshot of their balances.
-fn invest_and_route(standin: &mut StandIn, setup: &Setup) {
+pub(crate) fn invest_and_route(standin: &mut StandIn, setup: &Setup) {
     let alice = standin
         .call(
             "revenue-lds-investor-add",
@@ -118,13 +128,7 @@ fn invest_and_route(standin: &mut StandIn, setup: &Setup) {
             .unwrap()
             .contains("/lds_vault/api/v1/locks/")
     );
-    standin
-        .daemon
-        .lock()
-        .unwrap()
-        .node
-        .advance_to(now() + 7 * DAY);
-    let snapshot = standin.call("revenue-lds-snapshot", json!([])).unwrap();
+    let snapshot = route_a_week(standin);
     assert_eq!(
         snapshot["balances"].as_array().unwrap().len(),
         2,
@@ -132,7 +136,18 @@ fn invest_and_route(standin: &mut StandIn, setup: &Setup) {
     );
 }
 
-fn line_amount(lines: &Value, investor: &str) -> u64 {
+/// Lets the node route for a week (the profit to share) and takes a balance snapshot.
+pub(crate) fn route_a_week(standin: &mut StandIn) -> Value {
+    standin
+        .daemon
+        .lock()
+        .unwrap()
+        .node
+        .advance_to(now() + 7 * DAY);
+    standin.call("revenue-lds-snapshot", json!([])).unwrap()
+}
+
+pub(crate) fn line_amount(lines: &Value, investor: &str) -> u64 {
     lines
         .as_array()
         .unwrap()
@@ -154,8 +169,9 @@ fn preview_then_run_then_rerun_pays_each_investor_once() {
     );
     assert_eq!(before.0, 400_000_000);
 
+    let month = this_month();
     let preview = standin
-        .call("revenue-payout-preview", json!(["2026-11"]))
+        .call("revenue-payout-preview", json!([month]))
         .unwrap();
     eprintln!("preview: {preview:#}");
     assert_eq!(preview["solvency"]["solvent"], true, "{preview}");
@@ -183,7 +199,7 @@ fn preview_then_run_then_rerun_pays_each_investor_once() {
     );
 
     let run = standin
-        .call("revenue-payout-run", json!({ "period": "2026-11" }))
+        .call("revenue-payout-run", json!({ "period": month }))
         .unwrap();
     eprintln!("run: {run:#}");
     assert_eq!(run["already_done"], false);
@@ -202,22 +218,17 @@ fn preview_then_run_then_rerun_pays_each_investor_once() {
         "paid from the operator wallet, internal transfers cost no fee"
     );
 
-    let rerun = standin
-        .call("revenue-payout-run", json!(["2026-11"]))
-        .unwrap();
+    let rerun = standin.call("revenue-payout-run", json!([month])).unwrap();
     assert_eq!(rerun["already_done"], true, "{rerun}");
     assert_eq!(rerun["paid_now"], json!([]));
     assert_eq!(setup.lnbits.balance_msat(&setup.alice.inkey), after.0);
     assert_eq!(setup.lnbits.balance_msat(&setup.bob.inkey), after.1);
 
-    // The high-water mark moved: right away, a new period has nothing new to share.
-    let next = standin
-        .call("revenue-payout-preview", json!(["2026-12"]))
+    // The period has its run now: a preview shows it instead of new lines.
+    let again = standin
+        .call("revenue-payout-preview", json!([month]))
         .unwrap();
-    assert!(
-        u64_of(&next["distributable"]) < 2_000,
-        "only the carried remainder is left: {next}"
-    );
+    assert_eq!(again["run"]["status"], "done", "{again}");
     let history = standin.call("revenue-payout-history", json!([])).unwrap();
     let lines = history["runs"][0]["lines"].as_array().unwrap();
     assert!(lines.iter().all(|l| l["status"] == "paid"), "{history}");
@@ -225,7 +236,7 @@ fn preview_then_run_then_rerun_pays_each_investor_once() {
         l["external_id"]
             .as_str()
             .unwrap()
-            .starts_with("revops-lds-2026-11-")
+            .starts_with(&format!("revops-lds-{month}-"))
     }));
 }
 
@@ -244,8 +255,9 @@ fn a_crash_mid_run_then_a_rerun_pays_each_investor_exactly_once() {
         setup.lnbits.balance_msat(&setup.alice.inkey),
         setup.lnbits.balance_msat(&setup.bob.inkey),
     );
+    let month = this_month();
     assert!(
-        standin.call_expecting_exit("revenue-payout-run", json!(["2026-11"])),
+        standin.call_expecting_exit("revenue-payout-run", json!([month])),
         "the failpoint should have stopped revops after its first payment"
     );
     let (dir, node, _) = standin.after_crash();
@@ -260,9 +272,7 @@ fn a_crash_mid_run_then_a_rerun_pays_each_investor_exactly_once() {
     );
 
     let mut standin = StandIn::start_in(dir, node, options(&setup));
-    let resumed = standin
-        .call("revenue-payout-run", json!(["2026-11"]))
-        .unwrap();
+    let resumed = standin.call("revenue-payout-run", json!([month])).unwrap();
     eprintln!("resumed: {resumed:#}");
     assert_eq!(resumed["run"]["status"], "done", "{resumed}");
     assert_eq!(
@@ -288,9 +298,7 @@ fn a_crash_mid_run_then_a_rerun_pays_each_investor_exactly_once() {
         share("bob"),
         "bob credited once"
     );
-    let again = standin
-        .call("revenue-payout-run", json!(["2026-11"]))
-        .unwrap();
+    let again = standin.call("revenue-payout-run", json!([month])).unwrap();
     assert_eq!(again["already_done"], true);
 }
 
@@ -302,8 +310,14 @@ fn an_insolvent_node_pays_nothing_and_says_why() {
     invest_and_route(&mut standin, &setup);
     let solvency = standin.call("revenue-lds-solvency", json!([])).unwrap();
     assert_eq!(solvency["solvent"], false, "{solvency}");
+    // A preview shows what a run would pay, and that it would not run.
+    let preview = standin
+        .call("revenue-payout-preview", json!([this_month()]))
+        .unwrap();
+    assert_eq!(preview["solvency"]["solvent"], false, "{preview}");
+    assert!(!preview["pay"].as_array().unwrap().is_empty(), "{preview}");
     let error = standin
-        .call("revenue-payout-run", json!(["2026-11"]))
+        .call("revenue-payout-run", json!([this_month()]))
         .unwrap_err();
     assert_eq!(error["code"], 1609, "{error}");
     assert!(

@@ -5,14 +5,17 @@ use super::{
     blocking, to_value,
 };
 use crate::{
-    lds::twab::{TWAB_WINDOW_SECS, twab},
+    lds::{
+        distribution::tier_name,
+        twab::{TWAB_WINDOW_SECS, twab},
+    },
     lnbits::LnbitsError,
     model::LockTier,
     payout::PayoutError,
     plugin::{
         errors::{
-            CYCLE_FAILED, INTERNAL, LNBITS_FAILED, NOT_FOUND, PAYOUT_HALTED, UNSUPPORTED, internal,
-            invalid_params, rpc_error,
+            CYCLE_FAILED, INTERNAL, INVALID_PARAMS, LNBITS_FAILED, NOT_FOUND, PAYOUT_HALTED,
+            UNSUPPORTED, internal, invalid_params, rpc_error,
         },
         lds::LdsError,
         params::Params,
@@ -30,6 +33,7 @@ pub(super) fn lds_error(error: LdsError) -> anyhow::Error {
         LdsError::Off => UNSUPPORTED,
         LdsError::Payout(payout) => match payout {
             PayoutError::NoInvestors => NOT_FOUND,
+            PayoutError::Period(_) => INVALID_PARAMS,
             PayoutError::Lnbits(_) => LNBITS_FAILED,
             PayoutError::Insolvent(_) => PAYOUT_HALTED,
             PayoutError::NoPayer => UNSUPPORTED,
@@ -43,8 +47,19 @@ pub(super) fn lds_error(error: LdsError) -> anyhow::Error {
     rpc_error(code, error)
 }
 
-fn lnbits_error(error: LnbitsError) -> anyhow::Error {
-    lds_error(LdsError::Payout(error.into()))
+/// LNbits' answer about a key an investor call was given: a key LNbits refuses is a bad
+/// parameter, anything else means LNbits could not tell (nothing was changed).
+fn key_error(error: LnbitsError) -> anyhow::Error {
+    match error {
+        LnbitsError::Refused {
+            status: status @ (401 | 403 | 404),
+            detail,
+            ..
+        } => invalid_params(format!(
+            "LNbits does not know that key ({status}: {detail})"
+        )),
+        other => rpc_error(LNBITS_FAILED, format!("{other}; nothing was changed")),
+    }
 }
 
 /// Names we accept for investors and payout periods: short, printable, safe in an external id.
@@ -72,6 +87,8 @@ fn check_hex32(what: &str, value: &str) -> anyhow::Result<()> {
     }
 }
 
+/// A tier as written (`liquid`, `30d`, `90d`; the `days30`/`days90` spellings of older
+/// answers are still read).
 fn tier_of(text: &str) -> anyhow::Result<LockTier> {
     match text {
         "liquid" => Ok(LockTier::Liquid),
@@ -95,13 +112,14 @@ fn investor_json(investor: &Investor) -> Value {
     json!({
         "id": investor.id,
         "wallet_id": investor.wallet_id,
-        "tier": investor.tier,
+        "tier": tier_name(investor.tier),
         "lock_expiry": investor.lock_expiry,
         "joined_at": investor.joined_at,
     })
 }
 
-/// Checks the invoice key against LNbits: it must open the named wallet. Returns warnings.
+/// Checks an investor's key against LNbits: an invoice key (never one that can spend), of the
+/// named wallet, which is not the operator's payout wallet. Returns warnings.
 fn verify_wallet(
     state: &Revops,
     runtime: &tokio::runtime::Handle,
@@ -112,27 +130,94 @@ fn verify_wallet(
         .lnbits
         .clone()
         .ok_or_else(|| lds_error(LdsError::Off))?;
+    let key = runtime
+        .block_on(client.wallet_key(invoice_key))
+        .map_err(key_error)?;
+    if key.admin_of.is_some() {
+        return Err(invalid_params(
+            "that is the wallet's admin key, which can spend: give its invoice key (revops never \
+             holds a key that can spend an investor's money)",
+        ));
+    }
+    let operator_wallet = operator_wallet(state, runtime, &client)?;
+    let is_operator = |id: &str| operator_wallet.as_deref() == Some(id);
+    if is_operator(wallet_id) {
+        return Err(invalid_params(format!(
+            "wallet {wallet_id} is the operator's payout wallet (revenue-lds-operator-key): it \
+             cannot be an investor"
+        )));
+    }
     match runtime.block_on(client.vault_status(invoice_key)) {
+        Ok(status) if is_operator(&status.wallet_id) => Err(invalid_params(
+            "that invoice key opens the operator's payout wallet (revenue-lds-operator-key): it \
+             cannot be an investor",
+        )),
         Ok(status) if status.wallet_id == wallet_id => Ok(Vec::new()),
         Ok(status) => Err(invalid_params(format!(
             "that invoice key opens wallet {}, not {wallet_id}",
             status.wallet_id
         ))),
-        // The LDS Vault is not enabled for this wallet's user: the key can still be checked.
+        // The LDS Vault is not enabled for this wallet's user (403) or not installed (404).
         Err(LnbitsError::Refused {
             status: 403 | 404, ..
-        }) => {
-            runtime
-                .block_on(client.wallet_balance(invoice_key))
-                .map_err(lnbits_error)?;
-            Ok(vec![
-                "the LDS Vault extension is not enabled for this wallet's user: the wallet id \
-                 could not be confirmed and its lock cannot be read"
-                    .to_owned(),
-            ])
-        }
-        Err(error) => Err(lnbits_error(error)),
+        }) => Ok(vec![
+            "the LDS Vault extension is not enabled for this wallet's user: the wallet id \
+             could not be confirmed and its lock cannot be read"
+                .to_owned(),
+        ]),
+        Err(error) => Err(key_error(error)),
     }
+}
+
+/// The id of the operator's payout wallet, which its admin key shows; `None` without one.
+fn operator_wallet(
+    state: &Revops,
+    runtime: &tokio::runtime::Handle,
+    client: &crate::lnbits::LnbitsClient,
+) -> anyhow::Result<Option<String>> {
+    let Some(key) = state.lds_setup().and_then(|l| l.operator_key.clone()) else {
+        return Ok(None);
+    };
+    match runtime.block_on(client.wallet_key(&key)) {
+        Ok(answer) => answer.admin_of.map(Some).ok_or_else(|| {
+            rpc_error(
+                UNSUPPORTED,
+                "revenue-lds-operator-key is not an admin key: payouts cannot be paid from it",
+            )
+        }),
+        Err(error) => Err(rpc_error(
+            LNBITS_FAILED,
+            format!(
+                "the operator key (revenue-lds-operator-key) could not be checked: {error}; \
+                 nothing was changed"
+            ),
+        )),
+    }
+}
+
+/// Refuses a wallet or key that already belongs to another active investor.
+fn check_unshared(
+    state: &Revops,
+    id: &str,
+    wallet_id: Option<&str>,
+    invoice_key: Option<&str>,
+) -> anyhow::Result<()> {
+    let investors = state.store().investors().map_err(internal)?;
+    for other in investors.iter().filter(|i| i.id != id) {
+        if wallet_id == Some(other.wallet_id.as_str()) {
+            return Err(invalid_params(format!(
+                "wallet {} is already the wallet of investor {}",
+                other.wallet_id, other.id
+            )));
+        }
+        if invoice_key == Some(other.invoice_key.as_str()) {
+            return Err(invalid_params(format!(
+                "that invoice key is already the key of investor {}",
+                other.id
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// `revenue-lds-investor-add id wallet_id invoice_key tier`
@@ -157,6 +242,7 @@ pub async fn investor_add(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<
                 "investor {id} exists: use revenue-lds-investor-update"
             )));
         }
+        check_unshared(&state, &id, Some(&wallet_id), Some(&invoice_key))?;
         let warnings = verify_wallet(&state, &runtime, &wallet_id, &invoice_key)?;
         let joined_at = unix_now();
         let investor = Investor {
@@ -168,12 +254,7 @@ pub async fn investor_add(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<
             joined_at,
             removed_at: None,
         };
-        state.store().add_investor(&investor).map_err(|e| {
-            invalid_params(format!(
-                "cannot add {}: {e} (is the wallet already another investor's?)",
-                investor.id
-            ))
-        })?;
+        state.store().add_investor(&investor).map_err(internal)?;
         tracing::info!(investor = %investor.id, tier = ?investor.tier, "investor added");
         Ok(json!({
             "investor": investor_json(&investor),
@@ -210,6 +291,7 @@ pub async fn investor_update(plugin: Plugin<Revops>, raw: Value) -> anyhow::Resu
             .ok_or_else(|| rpc_error(NOT_FOUND, format!("no investor {id}")))?;
         let mut warnings = Vec::new();
         if let Some(key) = key {
+            check_unshared(&state, &id, None, Some(&key))?;
             warnings = verify_wallet(&state, &runtime, &investor.wallet_id, &key)?;
             investor.invoice_key = key;
         }
@@ -253,6 +335,7 @@ pub async fn investor_list(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result
         let snapshots = store
             .snapshots_since(at.saturating_sub(TWAB_WINDOW_SECS))
             .map_err(internal)?;
+        let carry = store.investor_carry().map_err(internal)?;
         let investors: Vec<Value> = store
             .investors()
             .map_err(internal)?
@@ -268,6 +351,8 @@ pub async fn investor_list(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result
                 );
                 row["twab_72h_msat"] = json!(average.average.msat());
                 row["twab_covered_secs"] = json!(average.covered_secs);
+                // Owed from earlier payouts, paid with their next line that reaches the minimum.
+                row["carried_msat"] = json!(carry.get(&investor.id).map_or(0, |c| c.msat()));
                 row
             })
             .collect();
