@@ -3,6 +3,7 @@
 //! failing or hanging on request.
 
 use super::shapes;
+use crate::schema;
 use revops::{
     money::{Msat, Ppm},
     node::{Invoice, Node, RouteHop, RouteRequest, SetChannelFee},
@@ -37,6 +38,9 @@ pub struct Daemon {
     pub synthetic_forwards: Option<u64>,
     /// askrene layers: name → disabled node ids (askrene keeps them in lightningd's memory).
     pub layers: BTreeMap<String, Vec<String>>,
+    /// Every way a request, answer or notification broke CLN v26.06's schemas (see
+    /// `schema`); the stand-in fails the test with them when it is dropped.
+    pub schema_violations: Vec<String>,
 }
 
 impl Daemon {
@@ -74,6 +78,8 @@ fn connection(stream: UnixStream, daemon: Arc<Mutex<Daemon>>) {
         let answer = {
             let mut daemon = daemon.lock().unwrap();
             daemon.calls.push((method.clone(), params.clone()));
+            let problems = schema::check_request_envelope(&request);
+            daemon.schema_violations.extend(problems);
             match daemon.faults.get(&method).cloned() {
                 Some(Fault::Hang) => continue,
                 Some(Fault::Error { code, message }) => {
@@ -88,6 +94,8 @@ fn connection(stream: UnixStream, daemon: Arc<Mutex<Daemon>>) {
                 },
             }
         };
+        let problems = schema::check_answer(&method, &answer);
+        daemon.lock().unwrap().schema_violations.extend(problems);
         let envelope = match answer {
             Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
             Err(error) => json!({ "jsonrpc": "2.0", "id": id, "error": error }),

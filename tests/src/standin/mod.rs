@@ -54,6 +54,7 @@ pub fn serve_socket(node: SimNetwork) -> Socket {
         faults: Default::default(),
         synthetic_forwards: None,
         layers: Default::default(),
+        schema_violations: Vec::new(),
     }));
     daemon::serve(
         UnixListener::bind(&path).expect("bind lightning-rpc"),
@@ -97,6 +98,7 @@ impl StandIn {
             faults: Default::default(),
             synthetic_forwards: None,
             layers: Default::default(),
+            schema_violations: Vec::new(),
         }));
         daemon::serve(
             UnixListener::bind(&socket).expect("bind lightning-rpc"),
@@ -258,11 +260,25 @@ impl StandIn {
             .collect();
         lines.push(format!("{name}={val}"));
         std::fs::write(&path, lines.join("\n") + "\n").expect("write config.setconfig");
-        Ok(json!({ "config": { "config": name, "source": format!("{}:{}", path.display(), lines.len()), "dynamic": true } }))
+        Ok(
+            json!({ "config": { "config": name, "source": format!("{}:{}", path.display(), lines.len()), "dynamic": true } }),
+        )
     }
 
     pub fn notify(&mut self, message: &Value) {
+        let problems = crate::schema::check_notification_message(message);
+        self.daemon
+            .lock()
+            .unwrap()
+            .schema_violations
+            .extend(problems);
         self.send(message);
+    }
+
+    /// The CLN schema violations seen so far, taken (so the check at drop no longer sees
+    /// them): for tests that provoke one on purpose.
+    pub fn take_schema_violations(&self) -> Vec<String> {
+        std::mem::take(&mut self.daemon.lock().unwrap().schema_violations)
     }
 
     pub fn fail(&self, method: &str, fault: Fault) {
@@ -338,6 +354,29 @@ impl Drop for StandIn {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        fail_on_schema_violations(&self.daemon);
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        fail_on_schema_violations(&self.daemon);
+    }
+}
+
+/// Fails the test (unless it is failing already) when the plugin sent, or the stand-in gave,
+/// anything CLN v26.06's schemas do not allow.
+fn fail_on_schema_violations(daemon: &Mutex<Daemon>) {
+    let mut daemon = daemon
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let violations = std::mem::take(&mut daemon.schema_violations);
+    if !violations.is_empty() && !std::thread::panicking() {
+        panic!(
+            "{} message(s) on the stand-in broke CLN v26.06's schemas:\n{}",
+            violations.len(),
+            violations.join("\n")
+        );
     }
 }
 
@@ -349,7 +388,10 @@ fn persisted_setconfig(dir: &std::path::Path, manifest: &Value, mut options: Val
     let Ok(text) = std::fs::read_to_string(dir.join("config.setconfig")) else {
         return options;
     };
-    for line in text.lines().filter(|l| !l.trim().is_empty() && !l.starts_with('#')) {
+    for line in text
+        .lines()
+        .filter(|l| !l.trim().is_empty() && !l.starts_with('#'))
+    {
         let (name, value) = line.split_once('=').unwrap_or((line, ""));
         let declared = manifest["options"]
             .as_array()
@@ -358,7 +400,10 @@ fn persisted_setconfig(dir: &std::path::Path, manifest: &Value, mut options: Val
             panic!("lightningd would refuse to start: config.setconfig: {name}: unknown option");
         };
         let value = match option["type"].as_str() {
-            Some("int") => value.parse::<i64>().map(Value::from).unwrap_or(json!(value)),
+            Some("int") => value
+                .parse::<i64>()
+                .map(Value::from)
+                .unwrap_or(json!(value)),
             Some("bool") => json!(value == "true"),
             _ => json!(value),
         };

@@ -8,4 +8,5 @@ mod plugin_real_node;
 mod plugin_surface;
 mod policy_check;
 mod policy_new;
+mod rpc_fuzz;
 mod simulate;

@@ -128,7 +128,10 @@ fn setconfig_never_leaves_lightningd_a_config_it_cannot_start_with() {
     let got = standin
         .call("revenue-config", json!(["get", "fee.max-ppm"]))
         .unwrap();
-    assert_eq!((&got["value"], &got["source"]), (&json!(1800), &json!("override")));
+    assert_eq!(
+        (&got["value"], &got["source"]),
+        (&json!(1800), &json!("override"))
+    );
     let all = standin.call("revenue-config", json!([])).unwrap();
     let entry = all["keys"]
         .as_array()
@@ -147,7 +150,10 @@ fn setconfig_never_leaves_lightningd_a_config_it_cannot_start_with() {
     let got = restarted
         .call("revenue-config", json!(["get", "fee.max-ppm"]))
         .unwrap();
-    assert_eq!((&got["value"], &got["source"]), (&json!(2500), &json!("default")));
+    assert_eq!(
+        (&got["value"], &got["source"]),
+        (&json!(2500), &json!("default"))
+    );
 }
 
 /// Bug 1: a scoped ceiling of 0 was accepted and switched the ceiling off.
@@ -164,19 +170,32 @@ fn a_fee_ceiling_holds_at_every_scope() {
     assert_eq!(refused["code"], -32602, "{refused}");
     // A scoped floor above the ceiling it inherits is refused too.
     let refused = standin
-        .call("revenue-config", json!(["set", format!("fee.min-ppm@{scid}"), 4000]))
+        .call(
+            "revenue-config",
+            json!(["set", format!("fee.min-ppm@{scid}"), 4000]),
+        )
         .unwrap_err();
     assert_eq!(refused["code"], 1603, "{refused}");
     standin
-        .call("revenue-config", json!(["set", format!("fee.max-ppm@{scid}"), 3000]))
+        .call(
+            "revenue-config",
+            json!(["set", format!("fee.max-ppm@{scid}"), 3000]),
+        )
         .unwrap();
     standin
-        .call("revenue-config", json!(["set", format!("fee.min-ppm@{scid}"), 2800]))
+        .call(
+            "revenue-config",
+            json!(["set", format!("fee.min-ppm@{scid}"), 2800]),
+        )
         .unwrap();
     load_static(&mut standin, 5000);
     run_fee(&mut standin);
     for call in standin.calls_of("setchannel") {
-        let ceiling = if call["id"] == json!(scid) { 3000 } else { 2500 };
+        let ceiling = if call["id"] == json!(scid) {
+            3000
+        } else {
+            2500
+        };
         assert!(
             call["feeppm"].as_u64().unwrap() <= ceiling,
             "over the ceiling: {call}"
@@ -184,7 +203,10 @@ fn a_fee_ceiling_holds_at_every_scope() {
     }
     // A tighter ceiling applies at once, before the broadcast interval is over.
     standin
-        .call("revenue-config", json!(["set", format!("fee.max-ppm@{scid}"), 1000]))
+        .call(
+            "revenue-config",
+            json!(["set", format!("fee.max-ppm@{scid}"), 1000]),
+        )
         .unwrap();
     run_fee(&mut standin);
     let last = standin
@@ -220,11 +242,13 @@ fn an_interrupted_fee_update_is_closed_out_and_counted() {
     run_fee(&mut restarted);
     let status = restarted.call("revenue-status", json!([])).unwrap();
     assert_eq!(status["pending_actions"], 0, "reconciled: {status}");
-    let history = restarted
-        .call("revenue-fee-history", json!([]))
-        .unwrap();
+    let history = restarted.call("revenue-fee-history", json!([])).unwrap();
     let broadcasts = history["broadcasts"].as_array().unwrap();
-    assert_eq!(broadcasts.len(), 1, "the update that reached the chain is booked: {history}");
+    assert_eq!(
+        broadcasts.len(),
+        1,
+        "the update that reached the chain is booked: {history}"
+    );
     assert_eq!(broadcasts[0]["fee_ppm"], 700);
     let (dir, node, _) = restarted.stop();
     let again = StandIn::start_in(dir, node, json!({}));
