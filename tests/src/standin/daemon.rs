@@ -6,7 +6,7 @@ use super::shapes;
 use crate::schema;
 use revops::{
     money::{Msat, Ppm},
-    node::{Invoice, Node, RouteHop, RouteRequest, SetChannelFee},
+    node::{ForwardStatus, Invoice, Node, RouteHop, RouteRequest, SetChannelFee},
     scid::ShortChannelId,
     sim::SimNetwork,
 };
@@ -260,9 +260,14 @@ fn handle(node: &mut SimNetwork, method: &str, params: &Value) -> Result<Value, 
             if index.is_some_and(|i| i != "updated") {
                 return Err(invalid("this stand-in serves index=updated only"));
             }
-            let forwards = node
+            let forwards: Vec<_> = node
                 .forwards_updated_since(start.unwrap_or(0), limit.map_or(u32::MAX, |l| l as u32))
-                .map_err(internal)?;
+                .map_err(internal)?
+                .into_iter()
+                // lightningd lists by updated_index only forwards that have one: not those
+                // still `offered`, nor `local_failed` ones (created final, never updated).
+                .filter(|f| matches!(f.status, ForwardStatus::Settled | ForwardStatus::Failed))
+                .collect();
             Ok(shapes::listforwards(&forwards))
         }
         "feerates" => match params.get("style").and_then(Value::as_str) {

@@ -122,7 +122,10 @@ impl Inputs {
                 Value::Object(object)
             }
             18 => self.value(0),
-            _ => self.nested(self.rng.between(100, 400) as usize),
+            _ => {
+                let depth = self.rng.between(100, 400) as usize;
+                self.nested(depth)
+            }
         }
     }
 
@@ -146,7 +149,10 @@ impl Inputs {
                         .collect(),
                 )
             }
-            13 => self.nested(self.rng.between(2, 200) as usize),
+            13 => {
+                let depth = self.rng.between(2, 200) as usize;
+                self.nested(depth)
+            }
             _ => json!(self.rng.below(3_000)),
         }
     }
