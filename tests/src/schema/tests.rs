@@ -214,6 +214,15 @@ fn requests_are_checked_as_lightningd_takes_parameters() {
         ),
         ["(top level): partid and groupid go together"]
     );
+    // oneOfMany: at most one (a real `plugin list` gives neither).
+    assert!(request("plugin", json!({ "subcommand": "list" })).is_empty());
+    assert_eq!(
+        request(
+            "plugin",
+            json!({ "subcommand": "start", "plugin": "a", "directory": "b" })
+        ),
+        ["(top level): at most one of plugin, directory may be given"]
+    );
     assert_eq!(
         request("listfunds", json!([false])),
         ["(top level): positional params: only keyword params are checked"]
