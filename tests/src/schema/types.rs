@@ -157,7 +157,7 @@ fn unsigned_below(value: &Value, limit: u64) -> bool {
 }
 
 fn is_hex(text: &str) -> bool {
-    text.len() % 2 == 0 && text.bytes().all(|b| b.is_ascii_hexdigit())
+    text.len().is_multiple_of(2) && text.bytes().all(|b| b.is_ascii_hexdigit())
 }
 
 /// A compressed SEC1 public key: 33 bytes starting 02 or 03.

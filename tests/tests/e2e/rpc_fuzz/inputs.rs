@@ -20,7 +20,10 @@ const PLAUSIBLE: &[&str] = &[
     "true",
     "false",
     "embedded:fee-static",
-    "embedded:fee-flow",
+    "embedded:fee-balance-curve",
+    "embedded:fee-one-percent",
+    "embedded:fee-strategy",
+    "embedded:payout-twab",
     "embedded:rebalance-ev",
     "embedded:nope",
     "fee.max-ppm",
@@ -28,7 +31,11 @@ const PLAUSIBLE: &[&str] = &[
     "fee.interval-secs",
     "dry-run",
     "fee.max-ppm@103x1x0",
-    "rebalance.budget-msat",
+    "rebalance.daily-budget-sat",
+    "rebalance.max-fee-ppm",
+    "fee.hysteresis-pct",
+    "lds.min-payout-sat",
+    "fee.max-step-floor-ppm",
     "103x1x0",
     "0x0x0",
     "16777216x1x0",
@@ -105,11 +112,17 @@ impl Inputs {
     /// The params of one call to a method whose parameters are `names`.
     pub fn params(&mut self, names: &[String]) -> Value {
         match self.below(20) {
-            0..=8 => {
+            // Only plausible words and numbers, to get past the parameter checks into the
+            // handlers.
+            0..=4 => {
+                let count = self.below(names.len() as u64 + 1);
+                Value::Array((0..count).map(|_| self.plausible()).collect())
+            }
+            5..=10 => {
                 let count = self.below(names.len() as u64 + 3);
                 Value::Array((0..count).map(|_| self.value(0)).collect())
             }
-            9..=17 => {
+            11..=17 => {
                 let mut object = Map::new();
                 for name in names {
                     if self.below(3) != 0 {
@@ -126,6 +139,14 @@ impl Inputs {
                 let depth = self.rng.between(100, 400) as usize;
                 self.nested(depth)
             }
+        }
+    }
+
+    /// A word a method takes, or a small number.
+    fn plausible(&mut self) -> Value {
+        match self.below(4) {
+            0 => json!(self.rng.below(5_000)),
+            _ => json!(self.pick(PLAUSIBLE)),
         }
     }
 

@@ -187,6 +187,13 @@ fn rpc_fuzz() {
                 describe(&text)
             );
         }
+        if (n + 1) % 10_000 == 0 {
+            println!(
+                "rpc fuzz: {} calls, {:.0} s",
+                n + 1,
+                started.elapsed().as_secs_f64()
+            );
+        }
         assert!(
             standin.alive(),
             "revops exited after call {n} (seed {seed}): {}\nlogs:\n{}",
