@@ -181,6 +181,15 @@ impl StandIn {
         self.answer_to(&json!(id), "a raw request")
     }
 
+    /// Writes a message that has no id to answer (garbage, a bare array, an object without
+    /// an id), as a caller's text passed through; nothing waits for an answer.
+    pub fn send_unanswerable(&mut self, text: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        stdin.write_all(text).expect("write to revops");
+        stdin.write_all(b"\n\n").expect("write to revops");
+        stdin.flush().expect("flush");
+    }
+
     fn answer_to(&mut self, id: &Value, what: &str) -> Result<Value, Value> {
         let deadline = Instant::now() + ANSWER_TIMEOUT;
         loop {

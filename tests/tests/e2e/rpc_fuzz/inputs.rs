@@ -232,6 +232,33 @@ impl Inputs {
         value
     }
 
+    /// A text with no id a reader could find: garbage, a bare array, a request without an id,
+    /// an object too deep to parse before its id. Never contains the `\n\n` separator.
+    pub fn unanswerable(&mut self, method: &str) -> Vec<u8> {
+        match self.below(5) {
+            0 => {
+                let length = self.below(200);
+                (0..length)
+                    .map(|_| match self.below(256) as u8 {
+                        b'\n' => b' ',
+                        byte => byte,
+                    })
+                    .collect()
+            }
+            1 => b"[1,2,3]".to_vec(),
+            2 => format!(r#"{{"jsonrpc":"2.0","method":"{method}","params":[]}}"#).into_bytes(),
+            3 => {
+                let depth = self.rng.between(129, 5_000) as usize;
+                let mut text = b"{\"params\":".to_vec();
+                text.extend(std::iter::repeat_n(b'[', depth));
+                text.extend(std::iter::repeat_n(b']', depth));
+                text.extend(b",\"id\":\"late\"}");
+                text
+            }
+            _ => b"\xff\xfe{\"id\":".to_vec(),
+        }
+    }
+
     /// A raw request text (its id is `id`) that is not a valid JSON-RPC request: no JSON
     /// parser accepts it, or it is too deep for one. Never contains the `\n\n` separator.
     pub fn raw(&mut self, id: &str, method: &str) -> Vec<u8> {

@@ -72,6 +72,8 @@ struct Figures {
     errors: BTreeMap<i64, u64>,
     ok: u64,
     raw: u64,
+    /// Texts without an id to answer, sent before a call.
+    unanswerable: u64,
     max_message: usize,
     /// Time spent answering, per method, and the slowest call.
     time: BTreeMap<String, Duration>,
@@ -122,8 +124,8 @@ impl Figures {
             total as f64 / seconds
         );
         println!(
-            "  answered with a result: {}, raw malformed texts: {}",
-            self.ok, self.raw
+            "  answered with a result: {}, raw malformed texts: {}, texts without an id: {}",
+            self.ok, self.raw, self.unanswerable
         );
         println!("  longest error message: {} characters", self.max_message);
         println!("  slowest call: {:?} ({})", self.slowest.0, self.slowest.1);
@@ -159,6 +161,12 @@ fn rpc_fuzz() {
                 break (method.clone(), names.clone());
             }
         };
+        if inputs.below(200) == 0 {
+            // Nothing to answer; the next call's answer shows the plugin still serves.
+            let text = inputs.unanswerable(&method);
+            standin.send_unanswerable(&text);
+            figures.unanswerable += 1;
+        }
         let raw = inputs.below(50) == 0;
         let id = format!("fuzz:{method}#{n}");
         let text = if raw {
