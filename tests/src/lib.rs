@@ -4,6 +4,7 @@
 //! protocol and the `lightning-rpc` socket of a stand-in lightningd later.
 
 pub mod lnbits;
+pub mod schema;
 pub mod standin;
 
 use std::{

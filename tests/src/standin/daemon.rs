@@ -3,9 +3,10 @@
 //! failing or hanging on request.
 
 use super::shapes;
+use crate::schema;
 use revops::{
     money::{Msat, Ppm},
-    node::{Invoice, Node, RouteHop, RouteRequest, SetChannelFee},
+    node::{ForwardStatus, Invoice, Node, RouteHop, RouteRequest, SetChannelFee},
     scid::ShortChannelId,
     sim::SimNetwork,
 };
@@ -40,6 +41,9 @@ pub struct Daemon {
     pub synthetic_forwards: Option<u64>,
     /// askrene layers: name → disabled node ids (askrene keeps them in lightningd's memory).
     pub layers: BTreeMap<String, Vec<String>>,
+    /// Every way a request, answer or notification broke CLN v26.06's schemas (see
+    /// `schema`); the stand-in fails the test with them when it is dropped.
+    pub schema_violations: Vec<String>,
 }
 
 impl Daemon {
@@ -77,6 +81,8 @@ fn connection(stream: UnixStream, daemon: Arc<Mutex<Daemon>>) {
         let (answer, delay) = {
             let mut daemon = daemon.lock().unwrap();
             daemon.calls.push((method.clone(), params.clone()));
+            let problems = schema::check_request_envelope(&request);
+            daemon.schema_violations.extend(problems);
             match daemon.faults.get(&method).cloned() {
                 Some(Fault::Hang) => continue,
                 Some(Fault::Error { code, message }) => {
@@ -102,6 +108,8 @@ fn connection(stream: UnixStream, daemon: Arc<Mutex<Daemon>>) {
         if let Some(delay) = delay {
             std::thread::sleep(delay);
         }
+        let problems = schema::check_answer(&method, &answer);
+        daemon.lock().unwrap().schema_violations.extend(problems);
         let envelope = match answer {
             Ok(result) => json!({ "jsonrpc": "2.0", "id": id, "result": result }),
             Err(error) => json!({ "jsonrpc": "2.0", "id": id, "error": error }),
@@ -266,9 +274,14 @@ fn handle(node: &mut SimNetwork, method: &str, params: &Value) -> Result<Value, 
             if index.is_some_and(|i| i != "updated") {
                 return Err(invalid("this stand-in serves index=updated only"));
             }
-            let forwards = node
+            let forwards: Vec<_> = node
                 .forwards_updated_since(start.unwrap_or(0), limit.map_or(u32::MAX, |l| l as u32))
-                .map_err(internal)?;
+                .map_err(internal)?
+                .into_iter()
+                // lightningd lists by updated_index only forwards that have one: not those
+                // still `offered`, nor `local_failed` ones (created final, never updated).
+                .filter(|f| matches!(f.status, ForwardStatus::Settled | ForwardStatus::Failed))
+                .collect();
             Ok(shapes::listforwards(&forwards))
         }
         "feerates" => match params.get("style").and_then(Value::as_str) {

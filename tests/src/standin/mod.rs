@@ -56,6 +56,7 @@ pub fn serve_socket(node: SimNetwork) -> Socket {
         faults: Default::default(),
         synthetic_forwards: None,
         layers: Default::default(),
+        schema_violations: Vec::new(),
     }));
     daemon::serve(
         UnixListener::bind(&path).expect("bind lightning-rpc"),
@@ -99,6 +100,7 @@ impl StandIn {
             faults: Default::default(),
             synthetic_forwards: None,
             layers: Default::default(),
+            schema_violations: Vec::new(),
         }));
         daemon::serve(
             UnixListener::bind(&socket).expect("bind lightning-rpc"),
@@ -181,6 +183,15 @@ impl StandIn {
         stdin.write_all(b"\n\n").expect("write to revops");
         stdin.flush().expect("flush");
         self.answer_to(&json!(id), "a raw request")
+    }
+
+    /// Writes a message that has no id to answer (garbage, a bare array, an object without
+    /// an id), as a caller's text passed through; nothing waits for an answer.
+    pub fn send_unanswerable(&mut self, text: &[u8]) {
+        let stdin = self.stdin.as_mut().expect("stdin is open");
+        stdin.write_all(text).expect("write to revops");
+        stdin.write_all(b"\n\n").expect("write to revops");
+        stdin.flush().expect("flush");
     }
 
     fn answer_to(&mut self, id: &Value, what: &str) -> Result<Value, Value> {
@@ -306,7 +317,19 @@ impl StandIn {
     }
 
     pub fn notify(&mut self, message: &Value) {
+        let problems = crate::schema::check_notification_message(message);
+        self.daemon
+            .lock()
+            .unwrap()
+            .schema_violations
+            .extend(problems);
         self.send(message);
+    }
+
+    /// The CLN schema violations seen so far, taken (so the check at drop no longer sees
+    /// them): for tests that provoke one on purpose.
+    pub fn take_schema_violations(&self) -> Vec<String> {
+        std::mem::take(&mut self.daemon.lock().unwrap().schema_violations)
     }
 
     pub fn fail(&self, method: &str, fault: Fault) {
@@ -406,6 +429,29 @@ impl Drop for StandIn {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+        fail_on_schema_violations(&self.daemon);
+    }
+}
+
+impl Drop for Socket {
+    fn drop(&mut self) {
+        fail_on_schema_violations(&self.daemon);
+    }
+}
+
+/// Fails the test (unless it is failing already) when the plugin sent, or the stand-in gave,
+/// anything CLN v26.06's schemas do not allow.
+fn fail_on_schema_violations(daemon: &Mutex<Daemon>) {
+    let mut daemon = daemon
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner());
+    let violations = std::mem::take(&mut daemon.schema_violations);
+    if !violations.is_empty() && !std::thread::panicking() {
+        panic!(
+            "{} message(s) on the stand-in broke CLN v26.06's schemas:\n{}",
+            violations.len(),
+            violations.join("\n")
+        );
     }
 }
 

@@ -9,4 +9,6 @@ mod plugin_real_node;
 mod plugin_surface;
 mod policy_check;
 mod policy_new;
+mod rpc_fuzz;
+mod schema_conformance;
 mod simulate;
