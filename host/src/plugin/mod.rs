@@ -9,6 +9,7 @@ mod lds;
 mod notifications;
 mod options;
 mod params;
+mod policies;
 mod rpc;
 mod scheduler;
 mod state;
@@ -119,6 +120,7 @@ where
             .option(&options::FEE_POLICY)?
             .unwrap_or_else(|| format!("embedded:{}", crate::embedded::DEFAULT_FEE_POLICY)),
         ingest_interval: Duration::from_secs(ingest_interval as u64),
+        wasm_pooling: plugin.option(&options::WASM_POOLING)?,
         config_base: options::config_base(plugin)?,
         lds: plugin
             .option(&options::LNBITS_URL)?

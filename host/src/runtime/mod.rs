@@ -15,6 +15,7 @@
 
 mod bindings;
 mod cache;
+mod canary;
 mod convert;
 mod errors;
 mod invoke;
@@ -23,6 +24,7 @@ pub mod loader;
 mod policy;
 mod registry;
 mod sandbox;
+mod slot;
 mod validate;
 mod wasi;
 
@@ -31,8 +33,13 @@ pub use invoke::Called;
 pub use limits::{LARGE_COMPONENT_BYTES, LARGE_COMPONENT_MEMORY, OutputLimits, RuntimeLimits};
 pub use loader::{LoadRequest, PolicyDir};
 pub use policy::{LoadedPolicy, PolicySource};
-pub use registry::{Canary, DEFAULT_FAILURE_THRESHOLD, LoadReport, Registry, SlotStatus};
-pub use sandbox::{CompileReport, CompileSource, EPOCH_TICK, Sandbox};
+pub use canary::Canary;
+pub use registry::{DEFAULT_FAILURE_THRESHOLD, LoadReport, Registry};
+pub use slot::{
+    Prepared, QuarantinedVersion, RestoredSlot, SlotChange, SlotLayout, SlotObserver, SlotStatus,
+    VersionId,
+};
+pub use sandbox::{Allocation, CompileReport, CompileSource, EPOCH_TICK, Sandbox};
 
 /// Serializes a `Duration` as whole microseconds (`*_us` fields in JSON output).
 pub(crate) mod duration_micros {

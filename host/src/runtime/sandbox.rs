@@ -22,10 +22,28 @@ use wasmtime::{
 /// Epoch granularity: deadlines are whole ticks of this length.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 const MAX_WASM_STACK: usize = 512 << 10;
-/// Calls that may run at the same time across all policies of the process.
-const MAX_CONCURRENT_CALLS: u32 = 32;
-/// The largest memory limit any policy may be given.
-pub const MAX_POLICY_MEMORY: usize = 1 << 30;
+/// Policy instances that may exist at the same time in the pool: cycles run one at a time, so
+/// this covers a cycle's call plus loads (describe, canary) arriving over RPC meanwhile.
+const MAX_CONCURRENT_CALLS: u32 = 8;
+/// Linear memories per instance: one for a Rust policy; an interpreter component has a few.
+const MEMORIES_PER_CALL: u32 = 4;
+/// The largest memory limit any policy may be given: every pool slot reserves this much address
+/// space (interpreted guests get `LARGE_COMPONENT_MEMORY`).
+pub const MAX_POLICY_MEMORY: usize = super::limits::LARGE_COMPONENT_MEMORY;
+/// Address space after each memory that turns small out-of-bounds offsets into faults.
+const MEMORY_GUARD: usize = 2 << 20;
+
+/// How instances get their memory.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Allocation {
+    /// Pre-reserved slots, sized from the limits (`MAX_CONCURRENT_CALLS` instances of at most
+    /// `MAX_POLICY_MEMORY` each): no mmap per call. For the long-running plugin.
+    Pooling,
+    /// Memory mapped per call and unmapped after it: nothing reserved up front. For short-lived
+    /// processes (CLI, simulation) and hosts that refuse large reservations.
+    OnDemand,
+}
 
 /// How a component was obtained.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -51,11 +69,29 @@ pub struct Sandbox {
 }
 
 impl Sandbox {
-    /// Builds the engine. With a `cache_dir`, compiled policies are kept there between runs.
+    /// Builds an engine that maps memory per call (`Allocation::OnDemand`). With a
+    /// `cache_dir`, compiled policies are kept there between runs.
     pub fn new(cache_dir: Option<&Path>) -> anyhow::Result<Arc<Self>> {
+        Self::with_allocation(cache_dir, Allocation::OnDemand)
+    }
+
+    /// Builds the engine with the given allocation. Both allocations compile alike, so they
+    /// share the precompiled cache.
+    pub fn with_allocation(
+        cache_dir: Option<&Path>,
+        allocation: Allocation,
+    ) -> anyhow::Result<Arc<Self>> {
         let mut config = Config::new();
+        let strategy = match allocation {
+            Allocation::Pooling => pooling(),
+            Allocation::OnDemand => InstanceAllocationStrategy::OnDemand,
+        };
         config
-            .allocation_strategy(pooling())
+            .allocation_strategy(strategy)
+            // Reserve what the largest limit needs, not wasmtime's 4 GiB per memory.
+            .memory_reservation(MAX_POLICY_MEMORY as u64)
+            .memory_guard_size(MEMORY_GUARD as u64)
+            .memory_reservation_for_growth(0)
             .wasm_component_model(true)
             .epoch_interruption(true)
             .consume_fuel(true)
@@ -148,19 +184,22 @@ impl Sandbox {
 
 /// Pre-reserved instance slots make a fresh instance per call cheap (no mmap per call), and
 /// keeping the first pages of each memory resident avoids faulting them in again every call.
-/// Slots bound how many calls run at once; memory size is a per-slot reservation of address
-/// space, so it must cover the largest per-policy limit (interpreted guests need hundreds of MiB).
+/// Slots bound how many instances exist at once; each memory slot is a reservation of address
+/// space covering the largest per-policy limit. What a call touched beyond the resident pages
+/// is given back to the system when its instance ends.
 fn pooling() -> InstanceAllocationStrategy {
     let mut pool = PoolingAllocationConfig::new();
     pool.total_component_instances(MAX_CONCURRENT_CALLS)
-        .total_core_instances(MAX_CONCURRENT_CALLS * 4)
-        .total_memories(MAX_CONCURRENT_CALLS * 2)
-        .total_tables(MAX_CONCURRENT_CALLS * 4)
+        .total_core_instances(MAX_CONCURRENT_CALLS * 8)
+        .total_memories(MAX_CONCURRENT_CALLS * MEMORIES_PER_CALL)
+        .total_tables(MAX_CONCURRENT_CALLS * 8)
+        .max_memories_per_component(MEMORIES_PER_CALL)
         .max_memory_size(MAX_POLICY_MEMORY)
-        .linear_memory_keep_resident(2 << 20)
+        .linear_memory_keep_resident(1 << 20)
         .table_keep_resident(64 << 10);
     InstanceAllocationStrategy::Pooling(pool)
 }
+
 
 /// Ticks for a deadline: rounded up, plus one because the current tick is already partly over.
 fn deadline_ticks(deadline: Duration) -> u64 {

@@ -242,6 +242,24 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (period, investor_id)
     );
     ",
+    // 8 (fix/slots): each policy slot's layout (which recorded version serves, which is the
+    // last-known-good, what is quarantined), so a restart restores exactly that. Slots loaded
+    // before this migration start from their latest recorded version, as they used to.
+    "
+    CREATE TABLE policy_slots (
+        kind                 TEXT NOT NULL,
+        slot                 TEXT NOT NULL,
+        active               INTEGER REFERENCES policy_versions (id),
+        last_known_good      INTEGER REFERENCES policy_versions (id),
+        quarantined          TEXT,
+        quarantined_version  INTEGER REFERENCES policy_versions (id),
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        last_error           TEXT,
+        PRIMARY KEY (kind, slot)
+    );
+    INSERT INTO policy_slots (kind, slot, active)
+        SELECT kind, slot, MAX(id) FROM policy_versions GROUP BY kind, slot;
+    ",
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> StoreResult<()> {

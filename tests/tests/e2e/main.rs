@@ -3,6 +3,7 @@
 mod payments;
 mod plugin_fees;
 mod plugin_lifecycle;
+mod plugin_policy_restart;
 mod plugin_profitability;
 mod plugin_surface;
 mod policy_check;
