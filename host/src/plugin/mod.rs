@@ -79,7 +79,7 @@ async fn serve() -> anyhow::Result<()> {
         }
     };
     let plugin = configured.start(state.clone()).await?;
-    tracing::info!(version = env!("CARGO_PKG_VERSION"), data_dir = %state.setup.data_dir.display(), "revops started");
+    tracing::info!(version = %env!("CARGO_PKG_VERSION"), data_dir = %state.setup.data_dir.display(), "revops started");
     scheduler::spawn(state.clone());
     plugin.join().await?;
     // stdin closed or shutdown requested: let a running cycle finish, then flush the store.
