@@ -29,10 +29,16 @@ fn rss_kib(pid: u32, field: &str) -> u64 {
         .unwrap_or(0)
 }
 
+/// `cargo bench -p revops-tests --bench plugin [ingestion|memory]`: one part, or both.
 fn main() {
-    ingestion();
-    for pooling in [true, false] {
-        idle_memory(pooling);
+    let only: Option<String> = std::env::args().skip(1).find(|a| !a.starts_with("--"));
+    if only.as_deref().is_none_or(|o| o == "ingestion") {
+        ingestion();
+    }
+    if only.as_deref().is_none_or(|o| o == "memory") {
+        for pooling in [true, false] {
+            idle_memory(pooling);
+        }
     }
 }
 
@@ -127,5 +133,14 @@ fn idle_memory(pooling: bool) {
     print_memory(
         &format!("idle, after loading and running Python ({allocation})"),
         standin.pid(),
+    );
+    // A restart restores the Python slot from the compiled-policy cache: no compiler.
+    let (dir, node, _) = standin.stop();
+    let mut restarted = StandIn::start_in(dir, node, json!({ "revenue-wasm-pooling": pooling }));
+    restarted.call("revenue-run", json!(["fee"])).unwrap();
+    std::thread::sleep(Duration::from_secs(2));
+    print_memory(
+        &format!("idle, restarted with Python from the cache ({allocation})"),
+        restarted.pid(),
     );
 }

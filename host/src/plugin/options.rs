@@ -47,7 +47,7 @@ pub const INGEST_INTERVAL: DefaultIntegerConfigOption = ConfigOption::new_i64_wi
 pub const WASM_POOLING: DefaultBooleanConfigOption = ConfigOption::new_bool_with_default(
     "revenue-wasm-pooling",
     true,
-    "Pre-reserve address space for policy instances (about 16 GiB virtual, none of it resident) so that calls need no mmap; false maps memory per call, for hosts with strict overcommit or an address-space limit.",
+    "Pre-reserve address space for policy instances (about 19 GiB virtual, none of it resident) so that calls need no mmap; false maps memory per call, for hosts with strict overcommit or an address-space limit.",
 );
 
 /// Options that set a config key at start: (option name, config key). Their default and range
@@ -63,7 +63,10 @@ pub const TUNABLES: &[(&str, &str)] = &[
     ("revenue-max-base-msat", "fee.max-base-msat"),
     ("revenue-max-step-pct", "fee.max-step-pct"),
     ("revenue-hysteresis-pct", "fee.hysteresis-pct"),
-    ("revenue-max-broadcasts-per-day", "fee.max-broadcasts-per-day"),
+    (
+        "revenue-max-broadcasts-per-day",
+        "fee.max-broadcasts-per-day",
+    ),
     (
         "revenue-min-broadcast-interval-secs",
         "fee.min-broadcast-interval-secs",
@@ -108,7 +111,9 @@ where
         // No default: lightningd passes only the options an operator gave, so revops knows
         // which values are explicit.
         builder = match spec.kind {
-            ValueKind::Boolean => builder.option(ConfigOption::new_bool_no_default(name, description)),
+            ValueKind::Boolean => {
+                builder.option(ConfigOption::new_bool_no_default(name, description))
+            }
             ValueKind::Integer { .. } => {
                 builder.option(ConfigOption::new_i64_no_default(name, description))
             }

@@ -15,11 +15,7 @@ use crate::{
 };
 use anyhow::Context as _;
 use serde_json::Value;
-use std::{
-    collections::BTreeMap,
-    path::Path,
-    sync::Mutex,
-};
+use std::{collections::BTreeMap, path::Path, sync::Mutex};
 
 /// Makes every slot change reach the database as it happens. Quarantine happens inside a
 /// cycle, while the cycle holds the plugin's store, so the changes go through a connection of
@@ -34,9 +30,11 @@ pub(super) fn persist_slot_changes(registry: &Registry, database: &Path) -> anyh
             {
                 return;
             }
-            SlotChange::Changed { kind, slot, layout } => {
-                (kind, slot, store.save_slot_record(*kind, slot, &record_of(layout)))
-            }
+            SlotChange::Changed { kind, slot, layout } => (
+                kind,
+                slot,
+                store.save_slot_record(*kind, slot, &record_of(layout)),
+            ),
             SlotChange::Removed { kind, slot } => {
                 (kind, slot, store.forget_slot(*kind, slot).map(drop))
             }
@@ -107,10 +105,9 @@ impl Revops {
                     &canary,
                 )
             }
-            None => {
-                self.registry
-                    .prepare_file(kind, Path::new(source), params, limits, &canary)
-            }
+            None => self
+                .registry
+                .prepare_file(kind, Path::new(source), params, limits, &canary),
         }
     }
 
@@ -197,8 +194,9 @@ impl Revops {
             match self.prepare_recorded(kind, id) {
                 Ok(prepared) if restored.active.is_none() => {
                     restored.active = Some((prepared, id));
-                    restored.last_error = lost_active
-                        .map(|error| format!("the active version could not be restored: {error:#}"));
+                    restored.last_error = lost_active.map(|error| {
+                        format!("the active version could not be restored: {error:#}")
+                    });
                 }
                 Ok(prepared) => restored.last_known_good = Some((prepared, id)),
                 Err(error) => {

@@ -132,7 +132,10 @@ impl Revops {
         } else {
             Allocation::OnDemand
         };
-        let sandbox = Sandbox::with_allocation(Some(&setup.data_dir.join("cache")), allocation)?;
+        // Large policies compile in a child `revops` (see runtime::compile_child).
+        let compiler = std::env::current_exe().ok();
+        let sandbox =
+            Sandbox::with_allocation(Some(&setup.data_dir.join("cache")), allocation, compiler)?;
         let registry = Registry::new(sandbox, Some(PolicyDir::new(&setup.policy_dir)?), 3);
         super::policies::persist_slot_changes(&registry, &setup.data_dir.join(DATABASE_FILE))?;
         let lnbits = setup

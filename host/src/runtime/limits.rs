@@ -154,9 +154,15 @@ impl PolicyLog {
         // A policy's own errors (its panic report too) are warnings to the node: lightningd
         // shows `error` as BROKEN, its word for its own bugs.
         match level {
-            logging::Level::Trace => tracing::trace!(target: "revops::policy", policy = %policy, "{line}"),
-            logging::Level::Debug => tracing::debug!(target: "revops::policy", policy = %policy, "{line}"),
-            logging::Level::Info => tracing::info!(target: "revops::policy", policy = %policy, "{line}"),
+            logging::Level::Trace => {
+                tracing::trace!(target: "revops::policy", policy = %policy, "{line}")
+            }
+            logging::Level::Debug => {
+                tracing::debug!(target: "revops::policy", policy = %policy, "{line}")
+            }
+            logging::Level::Info => {
+                tracing::info!(target: "revops::policy", policy = %policy, "{line}")
+            }
             logging::Level::Warn | logging::Level::Error => {
                 tracing::warn!(target: "revops::policy", policy = %policy, "{line}")
             }

@@ -16,6 +16,7 @@
 mod bindings;
 mod cache;
 mod canary;
+mod compile_child;
 mod convert;
 mod errors;
 mod invoke;
@@ -28,18 +29,19 @@ mod slot;
 mod validate;
 mod wasi;
 
+pub use canary::Canary;
+pub use compile_child::run_if_child as run_policy_compiler_if_child;
 pub use errors::{CallError, LoadError, OutputError};
 pub use invoke::Called;
 pub use limits::{LARGE_COMPONENT_BYTES, LARGE_COMPONENT_MEMORY, OutputLimits, RuntimeLimits};
 pub use loader::{LoadRequest, PolicyDir};
 pub use policy::{LoadedPolicy, PolicySource};
-pub use canary::Canary;
 pub use registry::{DEFAULT_FAILURE_THRESHOLD, LoadReport, Registry};
+pub use sandbox::{Allocation, CompileReport, CompileSource, EPOCH_TICK, Sandbox};
 pub use slot::{
     Prepared, QuarantinedVersion, RestoredSlot, SlotChange, SlotLayout, SlotObserver, SlotStatus,
     VersionId,
 };
-pub use sandbox::{Allocation, CompileReport, CompileSource, EPOCH_TICK, Sandbox};
 
 /// Serializes a `Duration` as whole microseconds (`*_us` fields in JSON output).
 pub(crate) mod duration_micros {

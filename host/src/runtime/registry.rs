@@ -401,7 +401,6 @@ impl Registry {
     }
 }
 
-
 #[cfg(test)]
 #[path = "registry_tests.rs"]
 mod tests;

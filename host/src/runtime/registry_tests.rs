@@ -16,7 +16,9 @@ fn observed_registry() -> (Registry, Seen) {
     registry
         .observe(Box::new(move |change| {
             let entry = match change {
-                SlotChange::Changed { slot, layout, .. } => (slot.to_string(), Some(layout.clone())),
+                SlotChange::Changed { slot, layout, .. } => {
+                    (slot.to_string(), Some(layout.clone()))
+                }
                 SlotChange::Removed { slot, .. } => (slot.to_string(), None),
             };
             sink.lock().unwrap().push(entry);
@@ -52,7 +54,12 @@ fn fail(registry: &Registry, slot: &str) {
 #[test]
 fn loads_and_rollbacks_report_the_layout_in_version_ids() {
     let (registry, seen) = observed_registry();
-    registry.activate(PolicyKind::Fee, "main", prepared(&registry, "static"), Some(1));
+    registry.activate(
+        PolicyKind::Fee,
+        "main",
+        prepared(&registry, "static"),
+        Some(1),
+    );
     assert_eq!(
         last(&seen),
         (
@@ -82,16 +89,34 @@ fn loads_and_rollbacks_report_the_layout_in_version_ids() {
 #[test]
 fn failures_and_quarantine_are_reported_as_they_happen() {
     let (registry, seen) = observed_registry();
-    registry.activate(PolicyKind::Fee, "main", prepared(&registry, "static"), Some(1));
-    registry.activate(PolicyKind::Fee, "main", prepared(&registry, "balance-curve"), Some(2));
+    registry.activate(
+        PolicyKind::Fee,
+        "main",
+        prepared(&registry, "static"),
+        Some(1),
+    );
+    registry.activate(
+        PolicyKind::Fee,
+        "main",
+        prepared(&registry, "balance-curve"),
+        Some(2),
+    );
     fail(&registry, "main");
     assert_eq!(last(&seen).1.unwrap().consecutive_failures, 1);
     let policy = registry.active(PolicyKind::Fee, "main").unwrap();
     let before = seen.lock().unwrap().len();
     registry.record_outcome(&policy, Ok(()));
-    assert_eq!(last(&seen).1.unwrap().consecutive_failures, 0, "reset reported");
+    assert_eq!(
+        last(&seen).1.unwrap().consecutive_failures,
+        0,
+        "reset reported"
+    );
     registry.record_outcome(&policy, Ok(()));
-    assert_eq!(seen.lock().unwrap().len(), before + 1, "an unchanged slot is not reported");
+    assert_eq!(
+        seen.lock().unwrap().len(),
+        before + 1,
+        "an unchanged slot is not reported"
+    );
     for _ in 0..3 {
         fail(&registry, "main");
     }
@@ -147,7 +172,12 @@ fn a_restored_slot_is_exactly_the_stored_layout() {
     );
     assert_eq!(status.state, "serving");
     assert!(status.active.unwrap().starts_with("static@"));
-    assert!(status.last_known_good.unwrap().starts_with("balance-curve@"));
+    assert!(
+        status
+            .last_known_good
+            .unwrap()
+            .starts_with("balance-curve@")
+    );
     assert_eq!(status.consecutive_failures, 2);
     assert_eq!(
         last(&seen).1.unwrap(),
@@ -162,7 +192,10 @@ fn a_restored_slot_is_exactly_the_stored_layout() {
     // One more failure reaches the threshold the restart carried over.
     fail(&registry, "main");
     let layout = last(&seen).1.unwrap();
-    assert_eq!((layout.active, layout.quarantined.unwrap().version), (Some(3), Some(4)));
+    assert_eq!(
+        (layout.active, layout.quarantined.unwrap().version),
+        (Some(3), Some(4))
+    );
     assert!(registry.contains(PolicyKind::Fee, "held"));
     assert!(!registry.contains(PolicyKind::Fee, "other"));
 }

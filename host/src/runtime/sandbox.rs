@@ -5,12 +5,14 @@
 use super::{
     bindings::logging,
     cache::ComponentCache,
+    compile_child::compile_in_child,
     errors::LoadError,
-    limits::{RuntimeLimits, StoreState},
+    limits::{LARGE_COMPONENT_BYTES, RuntimeLimits, StoreState},
     wasi::{self, WasiCall, WasiState},
 };
+use sha2::{Digest, Sha256};
 use std::{
-    path::Path,
+    path::{Path, PathBuf},
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -66,20 +68,25 @@ pub struct Sandbox {
     /// `linker` plus deterministic WASI, for components that import WASI.
     wasi_linker: Linker<StoreState>,
     cache: Option<ComponentCache>,
+    /// The executable that compiles large components out of process (`compile_child`).
+    compiler: Option<PathBuf>,
 }
 
 impl Sandbox {
     /// Builds an engine that maps memory per call (`Allocation::OnDemand`). With a
     /// `cache_dir`, compiled policies are kept there between runs.
     pub fn new(cache_dir: Option<&Path>) -> anyhow::Result<Arc<Self>> {
-        Self::with_allocation(cache_dir, Allocation::OnDemand)
+        Self::with_allocation(cache_dir, Allocation::OnDemand, None)
     }
 
     /// Builds the engine with the given allocation. Both allocations compile alike, so they
-    /// share the precompiled cache.
+    /// share the precompiled cache. With a cache and a `compiler` (the `revops` executable),
+    /// large components are compiled by that executable in a child process (`compile_child`),
+    /// so the compiler's heap never stays with a long-running process.
     pub fn with_allocation(
         cache_dir: Option<&Path>,
         allocation: Allocation,
+        compiler: Option<PathBuf>,
     ) -> anyhow::Result<Arc<Self>> {
         let mut config = Config::new();
         let strategy = match allocation {
@@ -111,7 +118,14 @@ impl Sandbox {
             linker,
             wasi_linker,
             cache,
+            compiler,
         }))
+    }
+
+    /// Compiles `wasm` in this process into the cache (the child's side of `compile_child`).
+    pub(crate) fn compile_here(&self, wasm: &[u8]) -> Result<(), LoadError> {
+        let sha256: [u8; 32] = Sha256::digest(wasm).into();
+        self.compile(wasm, &sha256).map(drop)
     }
 
     pub(crate) fn engine(&self) -> &Engine {
@@ -146,8 +160,31 @@ impl Sandbox {
             return Ok((component, report));
         }
         check_component_header(wasm)?;
+        if let (Some(cache), Some(compiler)) = (&self.cache, &self.compiler)
+            && wasm.len() > LARGE_COMPONENT_BYTES
+        {
+            match compile_in_child(compiler, cache.dir(), &hex::encode(sha256), wasm) {
+                Ok(()) => {
+                    if let Some(component) = cache.load(&self.engine, sha256) {
+                        let report = CompileReport {
+                            source: CompileSource::Compiled,
+                            elapsed: started.elapsed(),
+                        };
+                        return Ok((component, report));
+                    }
+                    tracing::warn!(
+                        "the policy compiler's output is not usable here; compiling in process"
+                    );
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "the policy compiler failed; compiling in process");
+                }
+            }
+        }
         let component = Component::new(&self.engine, wasm)
-            .map_err(|e| LoadError::NotAComponent(format!("{e:#}")))?;
+            .map_err(|e| LoadError::NotAComponent(format!("{e:#}")));
+        release_freed_heap();
+        let component = component?;
         let report = CompileReport {
             source: CompileSource::Compiled,
             elapsed: started.elapsed(),
@@ -200,6 +237,17 @@ fn pooling() -> InstanceAllocationStrategy {
     InstanceAllocationStrategy::Pooling(pool)
 }
 
+/// Compiling a large component (an interpreter: tens of MB of wasm) takes hundreds of MB of
+/// heap on the compiler's threads; glibc keeps what they freed, so without this a node would
+/// carry it for good after one Python load. Hands the freed pages back.
+fn release_freed_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages to the system; it is thread-safe and
+    // touches no memory in use.
+    unsafe {
+        libc::malloc_trim(0);
+    }
+}
 
 /// Ticks for a deadline: rounded up, plus one because the current tick is already partly over.
 fn deadline_ticks(deadline: Duration) -> u64 {

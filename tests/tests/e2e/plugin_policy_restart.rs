@@ -67,12 +67,20 @@ fn turn_hostile(standin: &mut StandIn, slot: &str) {
 #[test]
 fn a_rollback_survives_a_restart() {
     let mut standin = StandIn::start(simulated_node(3), json!({}));
-    load(&mut standin, "default", "embedded:static", json!({ "fee-ppm": 150 }));
+    load(
+        &mut standin,
+        "default",
+        "embedded:static",
+        json!({ "fee-ppm": 150 }),
+    );
     load(&mut standin, "default", "embedded:balance-curve", json!({}));
     let rolled = standin
         .call("revenue-policy-rollback", json!(["fee", "default"]))
         .unwrap();
-    assert!(label_of(&rolled, "active").starts_with("static@"), "{rolled}");
+    assert!(
+        label_of(&rolled, "active").starts_with("static@"),
+        "{rolled}"
+    );
     run(&mut standin);
 
     let mut restarted = restart(standin);
@@ -94,7 +102,12 @@ fn a_rollback_survives_a_restart() {
 #[test]
 fn a_quarantined_version_never_serves_again_after_a_restart() {
     let mut standin = StandIn::start(simulated_node(3), json!({}));
-    load(&mut standin, "default", "embedded:static", json!({ "fee-ppm": 150 }));
+    load(
+        &mut standin,
+        "default",
+        "embedded:static",
+        json!({ "fee-ppm": 150 }),
+    );
     run(&mut standin);
     turn_hostile(&mut standin, "default");
     for _ in 0..3 {
@@ -158,7 +171,12 @@ fn a_holding_slot_stays_holding_after_a_restart() {
 fn a_removed_slot_stays_removed_and_its_channels_return_to_the_default_slot() {
     let mut standin = StandIn::start(simulated_node(3), json!({}));
     let channel = standin.daemon.lock().unwrap().node.channel_ids()[0].to_string();
-    load(&mut standin, "premium", "embedded:static", json!({ "fee-ppm": 170 }));
+    load(
+        &mut standin,
+        "premium",
+        "embedded:static",
+        json!({ "fee-ppm": 170 }),
+    );
     standin
         .call("revenue-policy-assign", json!(["fee", "premium", channel]))
         .unwrap();
@@ -220,7 +238,12 @@ fn policy_failures_log_warnings_with_plain_slot_names() {
         json!({}),
         &[("CLN_PLUGIN_LOG", "info")],
     );
-    load(&mut standin, "default", "embedded:static", json!({ "fee-ppm": 150 }));
+    load(
+        &mut standin,
+        "default",
+        "embedded:static",
+        json!({ "fee-ppm": 150 }),
+    );
     turn_hostile(&mut standin, "default");
     for _ in 0..3 {
         run(&mut standin);
@@ -249,5 +272,8 @@ fn policy_failures_log_warnings_with_plain_slot_names() {
     assert!(doubled.is_empty(), "doubled quotes: {doubled:#?}");
     // lightningd shows `error` as BROKEN, its word for its own bugs.
     let broken: Vec<&String> = logs.iter().filter(|l| l.starts_with("[error]")).collect();
-    assert!(broken.is_empty(), "a policy's failure is a warning: {broken:#?}");
+    assert!(
+        broken.is_empty(),
+        "a policy's failure is a warning: {broken:#?}"
+    );
 }

@@ -169,9 +169,7 @@ pub async fn assign(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value>
         store
             .set_policy_assignment(kind, &scope, target)
             .map_err(internal)?;
-        let all = store
-            .policy_assignments(kind)
-            .map_err(internal)?;
+        let all = store.policy_assignments(kind).map_err(internal)?;
         let assignments: Vec<Value> = all
             .into_iter()
             .map(|(scope, slot)| json!({ "scope": scope, "slot": slot }))
