@@ -23,10 +23,7 @@ mod tests {
     fn long_texts_are_shortened_on_a_character_boundary() {
         let long = "é".repeat(10_000);
         let short = shorten(&long, 100);
-        assert!(
-            short.chars().count() < 130 && short.contains("20000 bytes"),
-            "{short}"
-        );
+        assert!(short.chars().count() < 130 && short.contains("20000 bytes"), "{short}");
         assert_eq!(shorten("héllo", 10), "héllo");
         assert!(brief(&Value::String("x".repeat(1 << 20))).len() < 130);
     }

@@ -278,11 +278,7 @@ mod tests {
         assert_eq!(config.source("fee.max-ppm"), Source::Override);
         let (reloaded, displaced) =
             ConfigManager::load_with_base(&mut store, base.clone()).unwrap();
-        assert_eq!(
-            reloaded.snapshot().fee.max_ppm.ppm(),
-            900,
-            "the start option wins"
-        );
+        assert_eq!(reloaded.snapshot().fee.max_ppm.ppm(), 900, "the start option wins");
         assert_eq!(
             displaced,
             vec![Displaced {
@@ -292,8 +288,7 @@ mod tests {
             }]
         );
         // The override is gone for good: without the option the default is back.
-        let (plain, displaced) =
-            ConfigManager::load_with_base(&mut store, BTreeMap::new()).unwrap();
+        let (plain, displaced) = ConfigManager::load_with_base(&mut store, BTreeMap::new()).unwrap();
         assert!(displaced.is_empty());
         assert_eq!(plain.snapshot().fee.max_ppm.ppm(), 2500);
         assert_eq!(plain.source("fee.max-ppm"), Source::Default);
@@ -305,24 +300,9 @@ mod tests {
     fn a_reset_without_override_or_a_repeated_value_keeps_the_generation() {
         let mut store = Store::open_in_memory().unwrap();
         let config = ConfigManager::load(&mut store).unwrap();
-        assert_eq!(
-            config.reset(&mut store, "fee.min-ppm").unwrap().generation,
-            0
-        );
-        assert_eq!(
-            config
-                .set(&mut store, "fee.min-ppm", &json!(7))
-                .unwrap()
-                .generation,
-            1
-        );
-        assert_eq!(
-            config
-                .set(&mut store, "fee.min-ppm", &json!("7"))
-                .unwrap()
-                .generation,
-            1
-        );
+        assert_eq!(config.reset(&mut store, "fee.min-ppm").unwrap().generation, 0);
+        assert_eq!(config.set(&mut store, "fee.min-ppm", &json!(7)).unwrap().generation, 1);
+        assert_eq!(config.set(&mut store, "fee.min-ppm", &json!("7")).unwrap().generation, 1);
         assert_eq!(store.stored_config().unwrap().generation, 1);
     }
 

@@ -439,11 +439,7 @@ mod tests {
         let verdict = judge(&proposal(5000, PricingMode::Normal), &f, &config(), NOW);
         assert_eq!(applied_ppm(&verdict), 50);
         let verdict = judge(&proposal(1, PricingMode::Normal), &f, &config(), NOW);
-        assert_eq!(
-            applied_ppm(&verdict),
-            50,
-            "the floor, capped by the ceiling"
-        );
+        assert_eq!(applied_ppm(&verdict), 50, "the floor, capped by the ceiling");
     }
 
     #[test]
@@ -468,9 +464,6 @@ mod tests {
         let mut f = facts(&r);
         f.broadcasts_last_day = 99;
         let verdict = judge(&proposal(1500, PricingMode::Normal), &f, &config(), NOW);
-        assert!(
-            matches!(verdict, FeeVerdict::Suppress { .. }),
-            "{verdict:?}"
-        );
+        assert!(matches!(verdict, FeeVerdict::Suppress { .. }), "{verdict:?}");
     }
 }

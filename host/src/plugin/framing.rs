@@ -285,16 +285,10 @@ mod tests {
             assert_eq!(call["id"], "7/cln:revenue-status#9");
             let error = &call["params"][REJECTED_PARAM];
             assert_eq!(error["code"], -32602);
-            assert!(
-                error["message"].as_str().unwrap().contains("malformed"),
-                "{error}"
-            );
+            assert!(error["message"].as_str().unwrap().contains("malformed"), "{error}");
         }
         // The id may come after the deep part, and be a number.
-        let text = format!(
-            r#"{{"params":{},"method":"revenue-status","id":12}}"#,
-            deep(300)
-        );
+        let text = format!(r#"{{"params":{},"method":"revenue-status","id":12}}"#, deep(300));
         assert_eq!(rejection(&sanitize(text.as_bytes(), ours))["id"], 12);
     }
 
@@ -307,8 +301,7 @@ mod tests {
         assert_eq!(call["params"][REJECTED_PARAM]["code"], -32601);
         let no_method = r#"{"jsonrpc":"2.0","id":"c","params":{}}"#;
         assert_eq!(rejection(&sanitize(no_method.as_bytes(), ours))["id"], "c");
-        let mut bytes =
-            br#"{"jsonrpc":"2.0","id":"d","method":"revenue-status","params":[""#.to_vec();
+        let mut bytes = br#"{"jsonrpc":"2.0","id":"d","method":"revenue-status","params":[""#.to_vec();
         bytes.extend_from_slice(&[0xff, 0xfe]);
         bytes.extend_from_slice(br#""]}"#);
         assert_eq!(rejection(&sanitize(&bytes, ours))["id"], "d");
@@ -321,10 +314,7 @@ mod tests {
             panic!()
         };
         let call: Value = serde_json::from_str(&call).unwrap();
-        assert_eq!(
-            (call["method"].as_str(), &call["params"]),
-            (Some("revenue-status"), &json!({}))
-        );
+        assert_eq!((call["method"].as_str(), &call["params"]), (Some("revenue-status"), &json!({})));
     }
 
     #[test]
@@ -335,10 +325,7 @@ mod tests {
             format!(r#"{{"method":"forward_event","params":{}}}"#, deep(500)),
             "{ not json".to_owned(),
         ] {
-            assert!(
-                matches!(sanitize(text.as_bytes(), ours), Sanitized::Drop(_)),
-                "{text}"
-            );
+            assert!(matches!(sanitize(text.as_bytes(), ours), Sanitized::Drop(_)), "{text}");
         }
     }
 

@@ -19,10 +19,7 @@ impl Params {
         if let Some(refusal) = raw.get(REJECTED_PARAM) {
             // A request the framing in front of cln-plugin could not pass on (see `framing`).
             let code = refusal["code"].as_i64().unwrap_or(INVALID_PARAMS);
-            return Err(rpc_error(
-                code,
-                refusal["message"].as_str().unwrap_or("malformed request"),
-            ));
+            return Err(rpc_error(code, refusal["message"].as_str().unwrap_or("malformed request")));
         }
         let values = match raw {
             Value::Null => Map::new(),
