@@ -4,6 +4,10 @@
 use std::process::ExitCode;
 
 fn main() -> ExitCode {
+    // Started by revops itself to compile a large policy into its cache (runtime::compile_child).
+    if let Some(code) = revops::runtime::run_policy_compiler_if_child() {
+        return code;
+    }
     if std::env::var_os("LIGHTNINGD_PLUGIN").is_some_and(|v| v == "1") {
         return match revops::plugin::run() {
             Ok(()) => ExitCode::SUCCESS,

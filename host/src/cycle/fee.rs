@@ -205,7 +205,7 @@ pub fn run_fee_cycle(
                 }
             }
             Err(error) => {
-                tracing::warn!(slot = group, %error, "fee policy produced no decision; its channels keep their fees this cycle");
+                tracing::warn!(slot = %group, %error, "fee policy produced no decision; its channels keep their fees this cycle");
                 errors.push(format!("{group}: {error}"));
                 run.error = Some(error.to_string());
             }
@@ -219,7 +219,7 @@ pub fn run_fee_cycle(
     report.cycle_id = record(deps, &report, seed)?;
     tracing::info!(
         cycle = report.cycle_id,
-        policy = report.policy,
+        policy = %report.policy,
         applied = report.counts.applied,
         clamped = report.counts.clamped,
         suppressed = report.counts.suppressed,

@@ -29,7 +29,9 @@ impl Assignments {
                 Ok(Scope::Peer(peer)) => {
                     assignments.by_peer.insert(peer, slot.clone());
                 }
-                Err(_) => tracing::warn!(scope, "ignoring an unreadable policy assignment"),
+                Err(_) => {
+                    tracing::warn!(scope = %scope, "ignoring an unreadable policy assignment")
+                }
             }
         }
         assignments

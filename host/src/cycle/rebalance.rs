@@ -125,7 +125,7 @@ pub fn run_rebalance_cycle(
             }
         }
         Err(error) => {
-            tracing::warn!(slot, %error, "rebalance policy produced no decision; nothing moves this cycle");
+            tracing::warn!(slot = %slot, %error, "rebalance policy produced no decision; nothing moves this cycle");
             report.policy_error = Some(error.to_string());
         }
     }

@@ -44,13 +44,10 @@ impl Revops {
     }
 
     /// Loads the shipped payout policy into the default payout slot if LDS is on and the slot
-    /// is empty (a restored operator choice wins).
+    /// has never been loaded (a restored operator choice wins, and a holding slot stays holding).
     pub(super) fn ensure_payout_policy(&self) {
         if self.lds_setup().is_none()
-            || self
-                .registry
-                .active(PolicyKind::Payout, PAYOUT_SLOT)
-                .is_ok()
+            || self.registry.contains(PolicyKind::Payout, PAYOUT_SLOT)
             || embedded::shipped(DEFAULT_PAYOUT_POLICY).is_none()
         {
             return;

@@ -9,6 +9,7 @@ mod lds;
 mod notifications;
 mod options;
 mod params;
+mod policies;
 mod rpc;
 mod scheduler;
 mod state;
@@ -78,7 +79,7 @@ async fn serve() -> anyhow::Result<()> {
         }
     };
     let plugin = configured.start(state.clone()).await?;
-    tracing::info!(version = env!("CARGO_PKG_VERSION"), data_dir = %state.setup.data_dir.display(), "revops started");
+    tracing::info!(version = %env!("CARGO_PKG_VERSION"), data_dir = %state.setup.data_dir.display(), "revops started");
     scheduler::spawn(state.clone());
     plugin.join().await?;
     // stdin closed or shutdown requested: let a running cycle finish, then flush the store.
@@ -119,6 +120,7 @@ where
             .option(&options::FEE_POLICY)?
             .unwrap_or_else(|| format!("embedded:{}", crate::embedded::DEFAULT_FEE_POLICY)),
         ingest_interval: Duration::from_secs(ingest_interval as u64),
+        wasm_pooling: plugin.option(&options::WASM_POOLING)?,
         config_base: options::config_base(plugin)?,
         lds: plugin
             .option(&options::LNBITS_URL)?

@@ -5,7 +5,10 @@ use super::state::Revops;
 use crate::config::{KEYS, KeySpec, ValueKind};
 use cln_plugin::{
     ConfiguredPlugin,
-    options::{ConfigOption, DefaultIntegerConfigOption, StringConfigOption, Value as OptionValue},
+    options::{
+        ConfigOption, DefaultBooleanConfigOption, DefaultIntegerConfigOption, StringConfigOption,
+        Value as OptionValue,
+    },
 };
 use serde_json::{Value, json};
 use std::collections::BTreeMap;
@@ -39,6 +42,12 @@ pub const INGEST_INTERVAL: DefaultIntegerConfigOption = ConfigOption::new_i64_wi
     "revenue-ingest-interval-secs",
     60,
     "Seconds between forward ingestions (forward_event also triggers one).",
+);
+
+pub const WASM_POOLING: DefaultBooleanConfigOption = ConfigOption::new_bool_with_default(
+    "revenue-wasm-pooling",
+    true,
+    "Pre-reserve address space for policy instances (about 19 GiB virtual, none of it resident) so that calls need no mmap; false maps memory per call, for hosts with strict overcommit or an address-space limit.",
 );
 
 /// Options that set a config key at start: (option name, config key). Their default and range
@@ -86,7 +95,8 @@ where
         .option(LNBITS_URL)
         .option(LDS_OPERATOR_KEY)
         .option(RPC_TIMEOUT)
-        .option(INGEST_INTERVAL);
+        .option(INGEST_INTERVAL)
+        .option(WASM_POOLING);
     for (name, key) in TUNABLES {
         let spec = key_spec(key);
         // Leaked once at start: the manifest wants 'static text, and there are ten of them.

@@ -97,7 +97,7 @@ async fn rebalance_loop(state: Revops) {
             Ok(report) => tracing::info!(
                 cycle = report.cycle_id,
                 proposals = report.decisions.len(),
-                policy_error = report.policy_error.as_deref().unwrap_or("none"),
+                policy_error = %report.policy_error.as_deref().unwrap_or("none"),
                 "scheduled rebalance cycle done"
             ),
             Err(error) => {

@@ -10,20 +10,17 @@ use crate::{
         CycleDeps, CycleError, FeeCycleReport, RebalanceCycleReport, ingest_forwards,
         run_fee_cycle, run_rebalance_cycle,
     },
-    embedded,
     lnbits::LnbitsClient,
-    model::{PolicyKind, params_from_words},
+    model::params_from_words,
     node::ClnNode,
     rng::SplitMix64,
-    runtime::{
-        Canary, LoadError, LoadReport, PolicyDir, PolicySource, Registry, RuntimeLimits, Sandbox,
-    },
+    runtime::{Allocation, PolicyDir, Registry, Sandbox},
     store::{Durability, Store},
 };
 use serde_json::Value;
 use std::{
     collections::BTreeMap,
-    path::{Path, PathBuf},
+    path::PathBuf,
     sync::{
         Arc, Mutex, MutexGuard,
         atomic::{AtomicBool, Ordering},
@@ -35,6 +32,8 @@ use tokio::sync::Notify;
 /// Every LNbits call gives up after this long.
 const LNBITS_TIMEOUT: Duration = Duration::from_secs(20);
 
+/// revops' database, in its data directory.
+const DATABASE_FILE: &str = "revops.sqlite3";
 /// The registry slot every kind uses unless told otherwise.
 pub const DEFAULT_SLOT: &str = "default";
 /// Forwards replayed into the analytics at start (the 7-day window, and a day to spare).
@@ -48,6 +47,8 @@ pub struct Setup {
     pub rpc_timeout: Duration,
     pub fee_policy: String,
     pub ingest_interval: Duration,
+    /// Policy instances from a pre-reserved pool (`revenue-wasm-pooling`), or mapped per call.
+    pub wasm_pooling: bool,
     pub config_base: BTreeMap<String, Value>,
     /// LNbits for the Liquidity Dividend System, if configured.
     pub lds: Option<LdsSetup>,
@@ -93,7 +94,7 @@ impl std::ops::Deref for Revops {
     }
 }
 
-fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+pub(super) fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     // Every holder leaves the data consistent between statements; a panic elsewhere must not
     // take the plugin down with it.
     mutex
@@ -114,7 +115,7 @@ impl Revops {
     pub fn open(setup: Setup) -> anyhow::Result<Self> {
         std::fs::create_dir_all(&setup.data_dir)?;
         std::fs::create_dir_all(&setup.policy_dir)?;
-        let mut store = Store::open(&setup.data_dir.join("revops.sqlite3"), Durability::Normal)?;
+        let mut store = Store::open(&setup.data_dir.join(DATABASE_FILE), Durability::Normal)?;
         let (config, displaced) =
             ConfigManager::load_with_base(&mut store, setup.config_base.clone())?;
         for replaced in &displaced {
@@ -126,8 +127,17 @@ impl Revops {
                 replaced.override_value
             );
         }
-        let sandbox = Sandbox::new(Some(&setup.data_dir.join("cache")))?;
+        let allocation = if setup.wasm_pooling {
+            Allocation::Pooling
+        } else {
+            Allocation::OnDemand
+        };
+        // Large policies compile in a child `revops` (see runtime::compile_child).
+        let compiler = std::env::current_exe().ok();
+        let sandbox =
+            Sandbox::with_allocation(Some(&setup.data_dir.join("cache")), allocation, compiler)?;
         let registry = Registry::new(sandbox, Some(PolicyDir::new(&setup.policy_dir)?), 3);
+        super::policies::persist_slot_changes(&registry, &setup.data_dir.join(DATABASE_FILE))?;
         let lnbits = setup
             .lds
             .as_ref()
@@ -168,103 +178,6 @@ impl Revops {
         }));
         revops.restore_policies()?;
         Ok(revops)
-    }
-
-    /// Every slot's last loaded policy of each kind (as recorded); the configured default fee
-    /// policy for the default fee slot if it has none or it cannot be restored. (There is no
-    /// default rebalance policy: rebalancing runs only once an operator loads one.)
-    fn restore_policies(&self) -> anyhow::Result<()> {
-        let mut default_fee_restored = false;
-        for kind in [PolicyKind::Fee, PolicyKind::Rebalance, PolicyKind::Payout] {
-            let slots = lock(&self.store).recorded_slots(kind)?;
-            for slot in slots {
-                let Some(version) = lock(&self.store).latest_policy_version(kind, &slot)? else {
-                    continue;
-                };
-                let params: BTreeMap<String, Value> =
-                    serde_json::from_str(&version.params).unwrap_or_default();
-                match self.load_policy(kind, &slot, &version.source, &params, false) {
-                    Ok(report) => {
-                        tracing::info!(%kind, slot, policy = report.policy, version = report.version, "policy restored");
-                        default_fee_restored |= kind == PolicyKind::Fee && slot == DEFAULT_SLOT;
-                    }
-                    Err(error) => {
-                        tracing::warn!(%kind, slot, source = version.source, %error, "cannot restore this slot's last policy");
-                    }
-                }
-            }
-        }
-        self.ensure_payout_policy();
-        if !default_fee_restored {
-            let configured = self.setup.fee_policy.clone();
-            self.load_policy(
-                PolicyKind::Fee,
-                DEFAULT_SLOT,
-                &configured,
-                &BTreeMap::new(),
-                true,
-            )?;
-        }
-        Ok(())
-    }
-
-    /// Loads `source` (`embedded:NAME` or a path in the policy directory) into a slot and
-    /// records the version so that a restart restores it.
-    pub fn load_policy(
-        &self,
-        kind: PolicyKind,
-        slot: &str,
-        source: &str,
-        params: &BTreeMap<String, Value>,
-        record: bool,
-    ) -> Result<LoadReport, LoadError> {
-        let canary = Canary::sample(kind);
-        let limits = RuntimeLimits::default();
-        let report = match source.strip_prefix("embedded:") {
-            Some(name) => {
-                let policy = embedded::shipped(name)
-                    .filter(|p| p.kind == kind)
-                    .ok_or_else(|| LoadError::UnknownEmbedded {
-                        kind,
-                        name: name.to_owned(),
-                    })?;
-                self.registry.load_bytes(
-                    kind,
-                    slot,
-                    policy.wasm,
-                    PolicySource::Embedded(name.to_owned()),
-                    params,
-                    limits,
-                    &canary,
-                )?
-            }
-            None => {
-                self.registry
-                    .load_file(kind, slot, Path::new(source), params, limits, &canary)?
-            }
-        };
-        if record {
-            let recorded_source = if source.starts_with("embedded:") {
-                source.to_owned()
-            } else {
-                report.source.clone()
-            };
-            let params_json = serde_json::to_string(params).unwrap_or_else(|_| "{}".into());
-            let result = lock(&self.store).record_policy_version(
-                kind,
-                slot,
-                &report.policy,
-                &report.version,
-                &report.sha256,
-                &recorded_source,
-                &params_json,
-                unix_now(),
-            );
-            if let Err(error) = result {
-                tracing::warn!(%error, "policy loaded but its version could not be recorded");
-            }
-        }
-        Ok(report)
     }
 
     pub fn set_config(&self, key: &str, value: &Value) -> Result<Arc<ConfigSnapshot>, ConfigError> {

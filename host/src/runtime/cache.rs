@@ -49,6 +49,10 @@ impl ComponentCache {
         })
     }
 
+    pub(crate) fn dir(&self) -> &Path {
+        &self.dir
+    }
+
     fn path_for(&self, sha256: &[u8; 32]) -> PathBuf {
         self.dir
             .join(format!("{}-{}.cwasm", hex::encode(sha256), self.engine_key))

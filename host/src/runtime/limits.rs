@@ -151,12 +151,21 @@ impl PolicyLog {
         }
         self.budget -= 1;
         let policy = &*self.policy;
+        // A policy's own errors (its panic report too) are warnings to the node: lightningd
+        // shows `error` as BROKEN, its word for its own bugs.
         match level {
-            logging::Level::Trace => tracing::trace!(target: "revops::policy", policy, "{line}"),
-            logging::Level::Debug => tracing::debug!(target: "revops::policy", policy, "{line}"),
-            logging::Level::Info => tracing::info!(target: "revops::policy", policy, "{line}"),
-            logging::Level::Warn => tracing::warn!(target: "revops::policy", policy, "{line}"),
-            logging::Level::Error => tracing::error!(target: "revops::policy", policy, "{line}"),
+            logging::Level::Trace => {
+                tracing::trace!(target: "revops::policy", policy = %policy, "{line}")
+            }
+            logging::Level::Debug => {
+                tracing::debug!(target: "revops::policy", policy = %policy, "{line}")
+            }
+            logging::Level::Info => {
+                tracing::info!(target: "revops::policy", policy = %policy, "{line}")
+            }
+            logging::Level::Warn | logging::Level::Error => {
+                tracing::warn!(target: "revops::policy", policy = %policy, "{line}")
+            }
         }
     }
 
@@ -164,7 +173,7 @@ impl PolicyLog {
         if self.dropped > 0 {
             tracing::warn!(
                 target: "revops::policy",
-                policy = &*self.policy,
+                policy = %self.policy,
                 dropped = self.dropped,
                 "policy log rate limit reached; further lines of this call dropped"
             );

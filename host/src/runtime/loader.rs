@@ -51,19 +51,25 @@ impl PolicyDir {
         &self.root
     }
 
-    /// Resolves `requested` (relative to the directory, or absolute) following symlinks, and
-    /// refuses anything that ends up outside the directory.
+    /// Resolves `requested` (relative to the directory, or absolute) and refuses anything
+    /// outside the directory: first judged on the path's text alone, before the filesystem is
+    /// touched (so an answer never tells whether something outside exists), then again after
+    /// following symlinks.
     pub fn resolve(&self, requested: &Path) -> Result<PathBuf, LoadError> {
-        let candidate = self.root.join(requested);
+        let outside = || LoadError::OutsidePolicyDir {
+            path: requested.to_owned(),
+            dir: self.root.clone(),
+        };
+        let candidate = lexically_joined(&self.root, requested).ok_or_else(outside)?;
+        if !candidate.starts_with(&self.root) {
+            return Err(outside());
+        }
         let resolved = candidate.canonicalize().map_err(|source| LoadError::Io {
             path: candidate.clone(),
             source,
         })?;
         if !resolved.starts_with(&self.root) {
-            return Err(LoadError::OutsidePolicyDir {
-                path: requested.to_owned(),
-                dir: self.root.clone(),
-            });
+            return Err(outside());
         }
         Ok(resolved)
     }
@@ -73,6 +79,24 @@ impl PolicyDir {
         let path = self.resolve(requested)?;
         read_policy_file(&path).map(|bytes| (path, bytes))
     }
+}
+
+/// `base` joined with `requested` (absolute: `requested` alone), with `.` and `..` applied to
+/// the text; `None` if `..` climbs above the filesystem root.
+fn lexically_joined(base: &Path, requested: &Path) -> Option<PathBuf> {
+    let mut path = PathBuf::new();
+    for part in base.join(requested).components() {
+        match part {
+            std::path::Component::CurDir => {}
+            std::path::Component::ParentDir => {
+                if !path.pop() {
+                    return None;
+                }
+            }
+            other => path.push(other),
+        }
+    }
+    Some(path)
 }
 
 /// Reads a policy file anywhere (the CLI's `policy check`), with the size limit.
@@ -236,5 +260,28 @@ mod tests {
             policies.resolve(Path::new("missing.wasm")),
             Err(LoadError::Io { .. })
         ));
+        assert!(policies.resolve(Path::new("./sub/../ok.wasm")).is_ok());
+    }
+
+    #[test]
+    fn an_escape_is_refused_whether_or_not_its_target_exists() {
+        let outer = tempfile::tempdir().unwrap();
+        let dir = outer.path().join("policies");
+        std::fs::create_dir(&dir).unwrap();
+        std::fs::write(outer.path().join("exists.wasm"), b"x").unwrap();
+        let policies = PolicyDir::new(&dir).unwrap();
+        for escape in [
+            "../exists.wasm",
+            "../missing.wasm",
+            "../../../../../../../../missing.wasm",
+            "/nonexistent/dir/x.wasm",
+            "sub/../../missing.wasm",
+        ] {
+            let error = policies.resolve(Path::new(escape)).unwrap_err();
+            assert!(
+                matches!(error, LoadError::OutsidePolicyDir { .. }),
+                "{escape}: {error}"
+            );
+        }
     }
 }

@@ -15,6 +15,8 @@
 
 mod bindings;
 mod cache;
+mod canary;
+mod compile_child;
 mod convert;
 mod errors;
 mod invoke;
@@ -23,16 +25,23 @@ pub mod loader;
 mod policy;
 mod registry;
 mod sandbox;
+mod slot;
 mod validate;
 mod wasi;
 
+pub use canary::Canary;
+pub use compile_child::run_if_child as run_policy_compiler_if_child;
 pub use errors::{CallError, LoadError, OutputError};
 pub use invoke::Called;
 pub use limits::{LARGE_COMPONENT_BYTES, LARGE_COMPONENT_MEMORY, OutputLimits, RuntimeLimits};
 pub use loader::{LoadRequest, PolicyDir};
 pub use policy::{LoadedPolicy, PolicySource};
-pub use registry::{Canary, DEFAULT_FAILURE_THRESHOLD, LoadReport, Registry, SlotStatus};
-pub use sandbox::{CompileReport, CompileSource, EPOCH_TICK, Sandbox};
+pub use registry::{DEFAULT_FAILURE_THRESHOLD, LoadReport, Registry};
+pub use sandbox::{Allocation, CompileReport, CompileSource, EPOCH_TICK, Sandbox};
+pub use slot::{
+    Prepared, QuarantinedVersion, RestoredSlot, SlotChange, SlotLayout, SlotObserver, SlotStatus,
+    VersionId,
+};
 
 /// Serializes a `Duration` as whole microseconds (`*_us` fields in JSON output).
 pub(crate) mod duration_micros {

@@ -5,75 +5,39 @@
 //! that call finish on the version it started with. After `failure_threshold` consecutive
 //! failures the active version is quarantined and the last-known-good one serves again; without
 //! one, the slot holds (every call answers `CallError::Held` and the caller changes nothing).
+//!
+//! Every change of a slot's layout (load, rollback, quarantine, failure count, removal) is
+//! reported to the observer the owner installs (`observe`), in the owner's version ids, so the
+//! owner can persist it and `restore` exactly that layout after a restart.
 
 use super::{
+    canary::Canary,
     errors::{CallError, LoadError},
     invoke::Called,
     limits::RuntimeLimits,
     loader::{self, LoadRequest, PolicyDir},
     policy::{LoadedPolicy, PolicySource},
     sandbox::{CompileReport, Sandbox},
+    slot::{
+        Entry, Key, Prepared, RestoredSlot, Slot, SlotChange, SlotObserver, SlotStatus, VersionId,
+        quarantine, status_of,
+    },
 };
 use crate::model::{
     CallContext, FeeDecision, PayoutDecision, PayoutInput, PolicyKind, RebalanceBudget,
     RebalanceDecision, Snapshot,
-    sample::{SAMPLE_NOW_SECS, sample_snapshot},
 };
 use serde::Serialize;
 use serde_json::Value;
 use std::{
     collections::BTreeMap,
     path::Path,
-    sync::{Arc, Mutex, MutexGuard},
+    sync::{Arc, Mutex, MutexGuard, OnceLock},
     time::Duration,
 };
 
 /// Default number of consecutive failures that quarantines a policy.
 pub const DEFAULT_FAILURE_THRESHOLD: u32 = 3;
-
-/// The input a new policy is tried on before it may serve.
-pub enum Canary {
-    Fee(CallContext, Snapshot),
-    Rebalance(CallContext, Snapshot, RebalanceBudget),
-    Payout(CallContext, PayoutInput),
-}
-
-impl Canary {
-    /// A built-in sample for `kind`, used when no live snapshot is at hand.
-    pub fn sample(kind: PolicyKind) -> Self {
-        let ctx = CallContext {
-            now_secs: SAMPLE_NOW_SECS,
-            seed: 1,
-            ..CallContext::default()
-        };
-        match kind {
-            PolicyKind::Fee => Canary::Fee(ctx, sample_snapshot(20, 1)),
-            PolicyKind::Rebalance => {
-                Canary::Rebalance(ctx, sample_snapshot(20, 1), RebalanceBudget::default())
-            }
-            PolicyKind::Payout => Canary::Payout(ctx, PayoutInput::default()),
-        }
-    }
-
-    fn kind(&self) -> PolicyKind {
-        match self {
-            Canary::Fee(..) => PolicyKind::Fee,
-            Canary::Rebalance(..) => PolicyKind::Rebalance,
-            Canary::Payout(..) => PolicyKind::Payout,
-        }
-    }
-
-    /// Runs the canary; returns the call's cost.
-    pub fn run(&self, policy: &LoadedPolicy) -> Result<Called<()>, CallError> {
-        match self {
-            Canary::Fee(ctx, snapshot) => policy.propose_fees(ctx, snapshot).map(|c| c.map(drop)),
-            Canary::Rebalance(ctx, snapshot, budget) => policy
-                .propose_rebalances(ctx, snapshot, budget)
-                .map(|c| c.map(drop)),
-            Canary::Payout(ctx, input) => policy.propose_payouts(ctx, input).map(|c| c.map(drop)),
-        }
-    }
-}
 
 /// What a successful load did.
 #[derive(Clone, Debug, Serialize)]
@@ -93,34 +57,12 @@ pub struct LoadReport {
     pub replaced: Option<String>,
 }
 
-/// One slot's state, for status reports.
-#[derive(Clone, Debug, Serialize)]
-pub struct SlotStatus {
-    pub kind: PolicyKind,
-    pub slot: String,
-    /// `serving`, `fallback` (quarantined, last-known-good serving) or `holding`.
-    pub state: &'static str,
-    pub active: Option<String>,
-    pub last_known_good: Option<String>,
-    pub quarantined: Option<String>,
-    pub consecutive_failures: u32,
-    pub last_error: Option<String>,
-}
-
-#[derive(Default)]
-struct Slot {
-    active: Option<Arc<LoadedPolicy>>,
-    last_known_good: Option<Arc<LoadedPolicy>>,
-    quarantined: Option<Arc<LoadedPolicy>>,
-    consecutive_failures: u32,
-    last_error: Option<String>,
-}
-
 pub struct Registry {
     sandbox: Arc<Sandbox>,
     policy_dir: Option<PolicyDir>,
     failure_threshold: u32,
-    slots: Mutex<BTreeMap<(PolicyKind, String), Slot>>,
+    slots: Mutex<BTreeMap<Key, Slot>>,
+    observer: OnceLock<SlotObserver>,
 }
 
 impl Registry {
@@ -135,6 +77,22 @@ impl Registry {
             policy_dir,
             failure_threshold: failure_threshold.max(1),
             slots: Mutex::new(BTreeMap::new()),
+            observer: OnceLock::new(),
+        }
+    }
+
+    /// Installs the observer of slot changes (once; a second one is refused and returned).
+    pub fn observe(&self, observer: SlotObserver) -> Result<(), SlotObserver> {
+        self.observer.set(observer)
+    }
+
+    fn changed(&self, key: &Key, slot: &Slot) {
+        if let Some(observer) = self.observer.get() {
+            observer(&SlotChange::Changed {
+                kind: key.0,
+                slot: &key.1,
+                layout: slot.layout(),
+            });
         }
     }
 
@@ -142,7 +100,7 @@ impl Registry {
         &self.sandbox
     }
 
-    fn slots(&self) -> MutexGuard<'_, BTreeMap<(PolicyKind, String), Slot>> {
+    fn slots(&self) -> MutexGuard<'_, BTreeMap<Key, Slot>> {
         // A panic while holding this lock cannot leave a slot half-updated (every update is a
         // few field assignments), so a poisoned lock is still consistent.
         self.slots
@@ -150,7 +108,7 @@ impl Registry {
             .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
-    /// Loads `path` (inside the policy directory) into slot `name` of `kind`.
+    /// Loads `path` (inside the policy directory) into slot `name` of `kind`, unrecorded.
     pub fn load_file(
         &self,
         kind: PolicyKind,
@@ -160,25 +118,11 @@ impl Registry {
         limits: RuntimeLimits,
         canary: &Canary,
     ) -> Result<LoadReport, LoadError> {
-        let dir = self
-            .policy_dir
-            .as_ref()
-            .ok_or_else(|| LoadError::OutsidePolicyDir {
-                path: path.to_owned(),
-                dir: "(no policy directory configured)".into(),
-            })?;
-        let (resolved, wasm) = dir.read(path)?;
-        self.load_bytes(
-            kind,
-            name,
-            &wasm,
-            PolicySource::File(resolved),
-            params,
-            limits,
-            canary,
-        )
+        let prepared = self.prepare_file(kind, path, params, limits, canary)?;
+        Ok(self.activate(kind, name, prepared, None))
     }
 
+    /// Loads `wasm` into slot `name` of `kind`, unrecorded.
     #[allow(
         clippy::too_many_arguments,
         reason = "each is a distinct part of a load request"
@@ -193,6 +137,47 @@ impl Registry {
         limits: RuntimeLimits,
         canary: &Canary,
     ) -> Result<LoadReport, LoadError> {
+        let prepared = self.prepare_bytes(kind, wasm, source, params, limits, canary)?;
+        Ok(self.activate(kind, name, prepared, None))
+    }
+
+    /// Prepares and canary-tests `path` (inside the policy directory); nothing is swapped yet.
+    pub fn prepare_file(
+        &self,
+        kind: PolicyKind,
+        path: &Path,
+        params: &BTreeMap<String, Value>,
+        limits: RuntimeLimits,
+        canary: &Canary,
+    ) -> Result<Prepared, LoadError> {
+        let dir = self
+            .policy_dir
+            .as_ref()
+            .ok_or_else(|| LoadError::OutsidePolicyDir {
+                path: path.to_owned(),
+                dir: "(no policy directory configured)".into(),
+            })?;
+        let (resolved, wasm) = dir.read(path)?;
+        self.prepare_bytes(
+            kind,
+            &wasm,
+            PolicySource::File(resolved),
+            params,
+            limits,
+            canary,
+        )
+    }
+
+    /// Prepares and canary-tests `wasm`; nothing is swapped yet.
+    pub fn prepare_bytes(
+        &self,
+        kind: PolicyKind,
+        wasm: &[u8],
+        source: PolicySource,
+        params: &BTreeMap<String, Value>,
+        limits: RuntimeLimits,
+        canary: &Canary,
+    ) -> Result<Prepared, LoadError> {
         assert_eq!(
             canary.kind(),
             kind,
@@ -206,10 +191,30 @@ impl Registry {
             limits,
         };
         let policy = Arc::new(loader::prepare(&self.sandbox, request)?);
-        let canary_call = canary.run(&policy).map_err(LoadError::Canary)?;
-        let replaced = self.swap_in(kind, name, policy.clone());
-        tracing::info!(%kind, slot = name, policy = %policy.label(), replaced = ?replaced, "policy activated");
-        Ok(LoadReport {
+        let canary = canary.run(&policy).map_err(LoadError::Canary)?;
+        Ok(Prepared { policy, canary })
+    }
+
+    /// Makes a prepared policy the active version of slot `name` (the one it replaces becomes
+    /// the last-known-good), known to the owner as `version`.
+    pub fn activate(
+        &self,
+        kind: PolicyKind,
+        name: &str,
+        prepared: Prepared,
+        version: Option<VersionId>,
+    ) -> LoadReport {
+        let Prepared { policy, canary } = prepared;
+        let replaced = self.swap_in(
+            kind,
+            name,
+            Entry {
+                policy: policy.clone(),
+                version,
+            },
+        );
+        tracing::info!(%kind, slot = %name, policy = %policy.label(), replaced = %replaced.as_deref().unwrap_or("nothing"), "policy activated");
+        LoadReport {
             kind,
             slot: name.to_owned(),
             policy: policy.info.name.clone(),
@@ -218,23 +223,46 @@ impl Registry {
             size_bytes: policy.size_bytes,
             source: policy.source.to_string(),
             compile: policy.compile.clone(),
-            canary_elapsed: canary_call.elapsed,
-            canary_fuel: canary_call.fuel_used,
+            canary_elapsed: canary.elapsed,
+            canary_fuel: canary.fuel_used,
             replaced,
-        })
+        }
     }
 
-    fn swap_in(&self, kind: PolicyKind, name: &str, policy: Arc<LoadedPolicy>) -> Option<String> {
+    fn swap_in(&self, kind: PolicyKind, name: &str, entry: Entry) -> Option<String> {
         let mut slots = self.slots();
-        let slot = slots.entry((kind, name.to_owned())).or_default();
-        let previous = slot.active.replace(policy);
+        let key = (kind, name.to_owned());
+        let slot = slots.entry(key.clone()).or_default();
+        let previous = slot.active.replace(entry);
         if previous.is_some() {
             slot.last_known_good = previous;
         }
         slot.quarantined = None;
         slot.consecutive_failures = 0;
         slot.last_error = None;
-        slot.last_known_good.as_ref().map(|p| p.label())
+        self.changed(&key, slot);
+        slot.last_known_good.as_ref().map(Entry::label)
+    }
+
+    /// Puts a slot back as it was before a restart (replacing whatever is in it).
+    pub fn restore(&self, kind: PolicyKind, name: &str, restored: RestoredSlot) -> SlotStatus {
+        let entry = |(prepared, version): (Prepared, VersionId)| Entry {
+            policy: prepared.policy,
+            version: Some(version),
+        };
+        let slot = Slot {
+            active: restored.active.map(entry),
+            last_known_good: restored.last_known_good.map(entry),
+            quarantined: restored.quarantined,
+            consecutive_failures: restored.consecutive_failures,
+            last_error: restored.last_error,
+        };
+        let key = (kind, name.to_owned());
+        let status = status_of(&key, &slot);
+        let mut slots = self.slots();
+        self.changed(&key, &slot);
+        slots.insert(key, slot);
+        status
     }
 
     /// The version that serves `name` now.
@@ -246,7 +274,10 @@ impl Registry {
                 kind,
                 name: name.to_owned(),
             })?;
-        slot.active.clone().ok_or(CallError::Held)
+        slot.active
+            .as_ref()
+            .map(|e| e.policy.clone())
+            .ok_or(CallError::Held)
     }
 
     /// Records how a call to `policy` ended, quarantining it after too many failures in a row.
@@ -256,19 +287,24 @@ impl Registry {
         let Some((key, slot)) = slots.iter_mut().find(|(_, slot)| {
             slot.active
                 .as_ref()
-                .is_some_and(|active| Arc::ptr_eq(active, policy))
+                .is_some_and(|active| Arc::ptr_eq(&active.policy, policy))
         }) else {
             return;
         };
         match outcome {
-            Ok(()) => slot.consecutive_failures = 0,
+            Ok(()) if slot.consecutive_failures > 0 => {
+                slot.consecutive_failures = 0;
+                self.changed(key, slot);
+            }
+            Ok(()) => {}
             Err(error) if error.is_policy_fault() => {
                 slot.consecutive_failures += 1;
                 slot.last_error = Some(error.to_string());
-                tracing::warn!(kind = %key.0, slot = key.1, policy = %policy.label(), failures = slot.consecutive_failures, %error, "policy call failed");
+                tracing::warn!(kind = %key.0, slot = %key.1, policy = %policy.label(), failures = slot.consecutive_failures, %error, "policy call failed");
                 if slot.consecutive_failures >= self.failure_threshold {
                     quarantine(key, slot);
                 }
+                self.changed(key, slot);
             }
             Err(_) => {}
         }
@@ -331,19 +367,30 @@ impl Registry {
         slot.last_known_good = slot.active.replace(previous);
         slot.consecutive_failures = 0;
         slot.quarantined = None;
-        tracing::info!(%kind, slot = name, "policy rolled back to last-known-good");
+        tracing::info!(%kind, slot = %name, "policy rolled back to last-known-good");
+        self.changed(&key, slot);
         Ok(status_of(&key, slot))
     }
 
-    /// Unloads a slot entirely (e.g. ends a shadow experiment).
+    /// Unloads a slot entirely (ends a shadow experiment, or removes a named slot).
     pub fn remove(&self, kind: PolicyKind, name: &str) -> Result<(), LoadError> {
-        self.slots()
+        let mut slots = self.slots();
+        slots
             .remove(&(kind, name.to_owned()))
-            .map(drop)
             .ok_or_else(|| LoadError::NotLoaded {
                 kind,
                 name: name.to_owned(),
-            })
+            })?;
+        tracing::info!(%kind, slot = %name, "policy slot removed");
+        if let Some(observer) = self.observer.get() {
+            observer(&SlotChange::Removed { kind, slot: name });
+        }
+        Ok(())
+    }
+
+    /// Whether slot `name` of `kind` exists (serving or holding).
+    pub fn contains(&self, kind: PolicyKind, name: &str) -> bool {
+        self.slots().contains_key(&(kind, name.to_owned()))
     }
 
     pub fn status(&self) -> Vec<SlotStatus> {
@@ -354,36 +401,6 @@ impl Registry {
     }
 }
 
-fn quarantine(key: &(PolicyKind, String), slot: &mut Slot) {
-    let failed = slot.active.take();
-    let label = failed.as_ref().map(|p| p.label()).unwrap_or_default();
-    slot.quarantined = failed;
-    slot.consecutive_failures = 0;
-    match slot.last_known_good.take() {
-        Some(good) => {
-            tracing::warn!(kind = %key.0, slot = key.1, quarantined = label, serving = %good.label(), "policy quarantined; last-known-good version serves");
-            slot.active = Some(good);
-        }
-        None => {
-            tracing::error!(kind = %key.0, slot = key.1, quarantined = label, "policy quarantined with no last-known-good version; holding: no changes until a policy is loaded");
-        }
-    }
-}
-
-fn status_of(key: &(PolicyKind, String), slot: &Slot) -> SlotStatus {
-    let state = match (&slot.active, &slot.quarantined) {
-        (None, _) => "holding",
-        (Some(_), Some(_)) => "fallback",
-        (Some(_), None) => "serving",
-    };
-    SlotStatus {
-        kind: key.0,
-        slot: key.1.clone(),
-        state,
-        active: slot.active.as_ref().map(|p| p.label()),
-        last_known_good: slot.last_known_good.as_ref().map(|p| p.label()),
-        quarantined: slot.quarantined.as_ref().map(|p| p.label()),
-        consecutive_failures: slot.consecutive_failures,
-        last_error: slot.last_error.clone(),
-    }
-}
+#[cfg(test)]
+#[path = "registry_tests.rs"]
+mod tests;

@@ -5,12 +5,14 @@
 use super::{
     bindings::logging,
     cache::ComponentCache,
+    compile_child::compile_in_child,
     errors::LoadError,
-    limits::{RuntimeLimits, StoreState},
+    limits::{LARGE_COMPONENT_BYTES, RuntimeLimits, StoreState},
     wasi::{self, WasiCall, WasiState},
 };
+use sha2::{Digest, Sha256};
 use std::{
-    path::Path,
+    path::{Path, PathBuf},
     sync::Arc,
     time::{Duration, Instant},
 };
@@ -22,10 +24,28 @@ use wasmtime::{
 /// Epoch granularity: deadlines are whole ticks of this length.
 pub const EPOCH_TICK: Duration = Duration::from_millis(10);
 const MAX_WASM_STACK: usize = 512 << 10;
-/// Calls that may run at the same time across all policies of the process.
-const MAX_CONCURRENT_CALLS: u32 = 32;
-/// The largest memory limit any policy may be given.
-pub const MAX_POLICY_MEMORY: usize = 1 << 30;
+/// Policy instances that may exist at the same time in the pool: cycles run one at a time, so
+/// this covers a cycle's call plus loads (describe, canary) arriving over RPC meanwhile.
+const MAX_CONCURRENT_CALLS: u32 = 8;
+/// Linear memories per instance: one for a Rust policy; an interpreter component has a few.
+const MEMORIES_PER_CALL: u32 = 4;
+/// The largest memory limit any policy may be given: every pool slot reserves this much address
+/// space (interpreted guests get `LARGE_COMPONENT_MEMORY`).
+pub const MAX_POLICY_MEMORY: usize = super::limits::LARGE_COMPONENT_MEMORY;
+/// Address space after each memory that turns small out-of-bounds offsets into faults.
+const MEMORY_GUARD: usize = 2 << 20;
+
+/// How instances get their memory.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Allocation {
+    /// Pre-reserved slots, sized from the limits (`MAX_CONCURRENT_CALLS` instances of at most
+    /// `MAX_POLICY_MEMORY` each): no mmap per call. For the long-running plugin.
+    Pooling,
+    /// Memory mapped per call and unmapped after it: nothing reserved up front. For short-lived
+    /// processes (CLI, simulation) and hosts that refuse large reservations.
+    OnDemand,
+}
 
 /// How a component was obtained.
 #[derive(Copy, Clone, Debug, PartialEq, Eq, serde::Serialize)]
@@ -48,14 +68,37 @@ pub struct Sandbox {
     /// `linker` plus deterministic WASI, for components that import WASI.
     wasi_linker: Linker<StoreState>,
     cache: Option<ComponentCache>,
+    /// The executable that compiles large components out of process (`compile_child`).
+    compiler: Option<PathBuf>,
 }
 
 impl Sandbox {
-    /// Builds the engine. With a `cache_dir`, compiled policies are kept there between runs.
+    /// Builds an engine that maps memory per call (`Allocation::OnDemand`). With a
+    /// `cache_dir`, compiled policies are kept there between runs.
     pub fn new(cache_dir: Option<&Path>) -> anyhow::Result<Arc<Self>> {
+        Self::with_allocation(cache_dir, Allocation::OnDemand, None)
+    }
+
+    /// Builds the engine with the given allocation. Both allocations compile alike, so they
+    /// share the precompiled cache. With a cache and a `compiler` (the `revops` executable),
+    /// large components are compiled by that executable in a child process (`compile_child`),
+    /// so the compiler's heap never stays with a long-running process.
+    pub fn with_allocation(
+        cache_dir: Option<&Path>,
+        allocation: Allocation,
+        compiler: Option<PathBuf>,
+    ) -> anyhow::Result<Arc<Self>> {
         let mut config = Config::new();
+        let strategy = match allocation {
+            Allocation::Pooling => pooling(),
+            Allocation::OnDemand => InstanceAllocationStrategy::OnDemand,
+        };
         config
-            .allocation_strategy(pooling())
+            .allocation_strategy(strategy)
+            // Reserve what the largest limit needs, not wasmtime's 4 GiB per memory.
+            .memory_reservation(MAX_POLICY_MEMORY as u64)
+            .memory_guard_size(MEMORY_GUARD as u64)
+            .memory_reservation_for_growth(0)
             .wasm_component_model(true)
             .epoch_interruption(true)
             .consume_fuel(true)
@@ -75,7 +118,14 @@ impl Sandbox {
             linker,
             wasi_linker,
             cache,
+            compiler,
         }))
+    }
+
+    /// Compiles `wasm` in this process into the cache (the child's side of `compile_child`).
+    pub(crate) fn compile_here(&self, wasm: &[u8]) -> Result<(), LoadError> {
+        let sha256: [u8; 32] = Sha256::digest(wasm).into();
+        self.compile(wasm, &sha256).map(drop)
     }
 
     pub(crate) fn engine(&self) -> &Engine {
@@ -110,8 +160,31 @@ impl Sandbox {
             return Ok((component, report));
         }
         check_component_header(wasm)?;
+        if let (Some(cache), Some(compiler)) = (&self.cache, &self.compiler)
+            && wasm.len() > LARGE_COMPONENT_BYTES
+        {
+            match compile_in_child(compiler, cache.dir(), &hex::encode(sha256), wasm) {
+                Ok(()) => {
+                    if let Some(component) = cache.load(&self.engine, sha256) {
+                        let report = CompileReport {
+                            source: CompileSource::Compiled,
+                            elapsed: started.elapsed(),
+                        };
+                        return Ok((component, report));
+                    }
+                    tracing::warn!(
+                        "the policy compiler's output is not usable here; compiling in process"
+                    );
+                }
+                Err(error) => {
+                    tracing::warn!(%error, "the policy compiler failed; compiling in process");
+                }
+            }
+        }
         let component = Component::new(&self.engine, wasm)
-            .map_err(|e| LoadError::NotAComponent(format!("{e:#}")))?;
+            .map_err(|e| LoadError::NotAComponent(format!("{e:#}")));
+        release_freed_heap();
+        let component = component?;
         let report = CompileReport {
             source: CompileSource::Compiled,
             elapsed: started.elapsed(),
@@ -148,18 +221,32 @@ impl Sandbox {
 
 /// Pre-reserved instance slots make a fresh instance per call cheap (no mmap per call), and
 /// keeping the first pages of each memory resident avoids faulting them in again every call.
-/// Slots bound how many calls run at once; memory size is a per-slot reservation of address
-/// space, so it must cover the largest per-policy limit (interpreted guests need hundreds of MiB).
+/// Slots bound how many instances exist at once; each memory slot is a reservation of address
+/// space covering the largest per-policy limit. What a call touched beyond the resident pages
+/// is given back to the system when its instance ends.
 fn pooling() -> InstanceAllocationStrategy {
     let mut pool = PoolingAllocationConfig::new();
     pool.total_component_instances(MAX_CONCURRENT_CALLS)
-        .total_core_instances(MAX_CONCURRENT_CALLS * 4)
-        .total_memories(MAX_CONCURRENT_CALLS * 2)
-        .total_tables(MAX_CONCURRENT_CALLS * 4)
+        .total_core_instances(MAX_CONCURRENT_CALLS * 8)
+        .total_memories(MAX_CONCURRENT_CALLS * MEMORIES_PER_CALL)
+        .total_tables(MAX_CONCURRENT_CALLS * 8)
+        .max_memories_per_component(MEMORIES_PER_CALL)
         .max_memory_size(MAX_POLICY_MEMORY)
-        .linear_memory_keep_resident(2 << 20)
+        .linear_memory_keep_resident(1 << 20)
         .table_keep_resident(64 << 10);
     InstanceAllocationStrategy::Pooling(pool)
+}
+
+/// Compiling a large component (an interpreter: tens of MB of wasm) takes hundreds of MB of
+/// heap on the compiler's threads; glibc keeps what they freed, so without this a node would
+/// carry it for good after one Python load. Hands the freed pages back.
+fn release_freed_heap() {
+    #[cfg(all(target_os = "linux", target_env = "gnu"))]
+    // SAFETY: malloc_trim only returns free heap pages to the system; it is thread-safe and
+    // touches no memory in use.
+    unsafe {
+        libc::malloc_trim(0);
+    }
 }
 
 /// Ticks for a deadline: rounded up, plus one because the current tick is already partly over.

@@ -242,7 +242,7 @@ const MIGRATIONS: &[&str] = &[
         PRIMARY KEY (period, investor_id)
     );
     ",
-    // LDS per-investor carry (issue 12, payouts): what a run carries is owed to the investor it
+    // 8: LDS per-investor carry (issue 12, payouts): what a run carries is owed to the investor it
     // was computed for. Lines record their carry in and out; the deferred lines of the latest
     // run become their investors' carry; the rest of the old total (sub-sat remainders no
     // line recorded) stays in the ledger as unattributed, shared once more by the next run.
@@ -260,6 +260,24 @@ const MIGRATIONS: &[&str] = &[
             (SELECT period FROM lds_payout_runs ORDER BY created_at DESC, period DESC LIMIT 1);
     UPDATE lds_ledger SET carried_msat =
         MAX(0, carried_msat - (SELECT COALESCE(SUM(carried_msat), 0) FROM lds_carry));
+    ",
+    // 9: each policy slot's layout (which recorded version serves, which is the
+    // last-known-good, what is quarantined), so a restart restores exactly that. Slots loaded
+    // before this migration start from their latest recorded version, as they used to.
+    "
+    CREATE TABLE policy_slots (
+        kind                 TEXT NOT NULL,
+        slot                 TEXT NOT NULL,
+        active               INTEGER REFERENCES policy_versions (id),
+        last_known_good      INTEGER REFERENCES policy_versions (id),
+        quarantined          TEXT,
+        quarantined_version  INTEGER REFERENCES policy_versions (id),
+        consecutive_failures INTEGER NOT NULL DEFAULT 0,
+        last_error           TEXT,
+        PRIMARY KEY (kind, slot)
+    );
+    INSERT INTO policy_slots (kind, slot, active)
+        SELECT kind, slot, MAX(id) FROM policy_versions GROUP BY kind, slot;
     ",
 ];
 

@@ -85,13 +85,13 @@ impl Store {
         source: &str,
         params: &str,
         loaded_at: u64,
-    ) -> StoreResult<()> {
+    ) -> StoreResult<u64> {
         self.conn.execute(
             "INSERT INTO policy_versions (kind, slot, name, version, sha256, source, params, loaded_at)
              VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
             params![kind.as_str(), slot, name, version, sha256, source, params, to_sql_u64(loaded_at)],
         )?;
-        Ok(())
+        from_sql_u64(self.conn.last_insert_rowid())
     }
 }
 
@@ -104,6 +104,20 @@ pub struct PolicyVersion {
     pub source: String,
     pub params: String,
     pub loaded_at: u64,
+}
+
+impl PolicyVersion {
+    /// From `SELECT name, version, sha256, source, params, loaded_at`.
+    pub(super) fn from_row(row: &rusqlite::Row<'_>) -> rusqlite::Result<Self> {
+        Ok(PolicyVersion {
+            name: row.get(0)?,
+            version: row.get(1)?,
+            sha256: row.get(2)?,
+            source: row.get(3)?,
+            params: row.get(4)?,
+            loaded_at: row.get::<_, i64>(5)?.max(0) as u64,
+        })
+    }
 }
 
 impl Store {
@@ -135,42 +149,6 @@ impl Store {
         )?;
         let rows = statement.query_map([kind.as_str()], |row| Ok((row.get(0)?, row.get(1)?)))?;
         Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// Slots that have had a policy loaded (to restore each after a restart).
-    pub fn recorded_slots(&self, kind: PolicyKind) -> StoreResult<Vec<String>> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT DISTINCT slot FROM policy_versions WHERE kind = ?1 ORDER BY slot",
-        )?;
-        let rows = statement.query_map([kind.as_str()], |row| row.get(0))?;
-        Ok(rows.collect::<Result<_, _>>()?)
-    }
-
-    /// The most recent load recorded for a slot (to restore it after a restart).
-    pub fn latest_policy_version(
-        &self,
-        kind: PolicyKind,
-        slot: &str,
-    ) -> StoreResult<Option<PolicyVersion>> {
-        use rusqlite::OptionalExtension;
-        Ok(self
-            .conn
-            .query_row(
-                "SELECT name, version, sha256, source, params, loaded_at FROM policy_versions
-                 WHERE kind = ?1 AND slot = ?2 ORDER BY id DESC LIMIT 1",
-                params![kind.as_str(), slot],
-                |row| {
-                    Ok(PolicyVersion {
-                        name: row.get(0)?,
-                        version: row.get(1)?,
-                        sha256: row.get(2)?,
-                        source: row.get(3)?,
-                        params: row.get(4)?,
-                        loaded_at: row.get::<_, i64>(5)? as u64,
-                    })
-                },
-            )
-            .optional()?)
     }
 }
 

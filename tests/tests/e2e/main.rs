@@ -4,6 +4,7 @@ mod crash_fee;
 mod payments;
 mod plugin_fees;
 mod plugin_lifecycle;
+mod plugin_policy_restart;
 mod plugin_profitability;
 mod plugin_real_node;
 mod plugin_surface;

@@ -90,7 +90,8 @@ fn bad_params_get_coded_errors_and_the_plugin_lives_on() {
         (
             "revenue-policy-load",
             json!(["fee", "default", "../../etc/passwd"]),
-            1602,
+            // Outside the policy directory, judged before the filesystem is asked.
+            1601,
         ),
         (
             "revenue-policy-load",

@@ -40,6 +40,11 @@ pub const METHODS: &[(&str, &str, &str)] = &[
         "Make the last-known-good policy of a slot active again.",
     ),
     (
+        "revenue-policy-remove",
+        "kind name",
+        "Unload the named slot NAME of KIND for good (not the default fee slot); channels and peers assigned to it return to the default slot.",
+    ),
+    (
         "revenue-policy-assign",
         "kind name scope",
         "Let the policy in slot NAME decide channel or peer SCOPE (a short channel id or node id); NAME default removes the assignment.",
@@ -154,6 +159,7 @@ where
             "revenue-policy-list" => RpcMethodBuilder::new(name, policy::list),
             "revenue-policy-load" => RpcMethodBuilder::new(name, policy::load),
             "revenue-policy-rollback" => RpcMethodBuilder::new(name, policy::rollback),
+            "revenue-policy-remove" => RpcMethodBuilder::new(name, policy::remove),
             "revenue-policy-assign" => RpcMethodBuilder::new(name, policy::assign),
             "revenue-policy-shadow" => RpcMethodBuilder::new(name, policy::shadow),
             "revenue-policy-compare" => RpcMethodBuilder::new(name, policy::compare),

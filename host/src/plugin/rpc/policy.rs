@@ -1,4 +1,4 @@
-//! `revenue-policy-load`, `revenue-policy-list`, `revenue-policy-rollback`.
+//! `revenue-policy-load`, `-list`, `-rollback`, `-remove`, `-shadow`, `-compare`, `-assign`.
 
 use super::{super::state::Revops, blocking, to_value};
 use crate::{
@@ -7,7 +7,10 @@ use crate::{
     embedded,
     model::PolicyKind,
     plugin::{
-        errors::{NOT_FOUND, POLICY_LOAD_FAILED, UNSUPPORTED, invalid_params, rpc_error},
+        errors::{
+            INVALID_PARAMS, NOT_FOUND, POLICY_LOAD_FAILED, UNSUPPORTED, internal, invalid_params,
+            rpc_error,
+        },
         params::Params,
         state::{DEFAULT_SLOT, policy_params},
     },
@@ -62,6 +65,18 @@ fn slot_name(params: &Params) -> anyhow::Result<String> {
     Ok(name.to_owned())
 }
 
+/// The one answer to a failed load, whichever method loaded (`-load` or `-shadow`).
+fn load_failed(error: LoadError) -> anyhow::Error {
+    let code = match error {
+        LoadError::Io { .. } | LoadError::UnknownEmbedded { .. } | LoadError::NotLoaded { .. } => {
+            NOT_FOUND
+        }
+        LoadError::Params(_) => INVALID_PARAMS,
+        _ => POLICY_LOAD_FAILED,
+    };
+    rpc_error(code, error)
+}
+
 pub async fn load(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
     let params = Params::parse(
         "revenue-policy-load",
@@ -76,14 +91,7 @@ pub async fn load(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
     blocking(move || {
         let report = state
             .load_policy(kind, &slot, &path, &policy_params, true)
-            .map_err(|error| {
-                let code = match error {
-                    LoadError::Io { .. } | LoadError::UnknownEmbedded { .. } => NOT_FOUND,
-                    LoadError::Params(_) => crate::plugin::errors::INVALID_PARAMS,
-                    _ => POLICY_LOAD_FAILED,
-                };
-                rpc_error(code, error)
-            })?;
+            .map_err(load_failed)?;
         to_value(&report)
     })
     .await
@@ -106,7 +114,7 @@ pub async fn shadow(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value>
         // A shadow is an experiment: not restored after a restart.
         let report = state
             .load_policy(kind, SHADOW_SLOT, &path, &policy_params, false)
-            .map_err(|error| rpc_error(POLICY_LOAD_FAILED, error))?;
+            .map_err(load_failed)?;
         to_value(&report)
     })
     .await
@@ -132,7 +140,7 @@ pub async fn compare(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value
         let summary = state
             .store()
             .shadow_summary(&shadow.label(), limit)
-            .map_err(crate::plugin::errors::internal)?;
+            .map_err(internal)?;
         Ok(json!({ "active": active, "shadow": to_value(&summary)? }))
     })
     .await
@@ -165,10 +173,8 @@ pub async fn assign(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value>
         let target = (slot != DEFAULT_SLOT).then_some(slot.as_str());
         store
             .set_policy_assignment(kind, &scope, target)
-            .map_err(crate::plugin::errors::internal)?;
-        let all = store
-            .policy_assignments(kind)
-            .map_err(crate::plugin::errors::internal)?;
+            .map_err(internal)?;
+        let all = store.policy_assignments(kind).map_err(internal)?;
         let assignments: Vec<Value> = all
             .into_iter()
             .map(|(scope, slot)| json!({ "scope": scope, "slot": slot }))
@@ -198,4 +204,36 @@ pub async fn rollback(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Valu
         .rollback(kind, &slot)
         .map_err(|e| rpc_error(NOT_FOUND, e))?;
     to_value(&status)
+}
+
+/// Removes a named slot for good: its layout, state and assignments (those channels and peers
+/// return to the default slot). The default fee slot prices every unassigned channel, so it
+/// cannot be removed: load another policy into it, or roll it back.
+pub async fn remove(plugin: Plugin<Revops>, raw: Value) -> anyhow::Result<Value> {
+    let params = Params::parse("revenue-policy-remove", raw, &["kind", "name"])?;
+    let kind = kind(&params)?;
+    params.required_str("name")?;
+    let slot = slot_name(&params)?;
+    if kind == PolicyKind::Fee && slot == DEFAULT_SLOT {
+        return Err(invalid_params(
+            "the default fee slot cannot be removed (it prices every channel not assigned \
+             elsewhere); load another policy into it, or roll it back",
+        ));
+    }
+    let state = plugin.state().clone();
+    blocking(move || {
+        if !state.registry.contains(kind, &slot) {
+            return Err(rpc_error(
+                NOT_FOUND,
+                format!("no {kind} policy slot named {slot:?}"),
+            ));
+        }
+        let unassigned = state.store().forget_slot(kind, &slot).map_err(internal)?;
+        state
+            .registry
+            .remove(kind, &slot)
+            .map_err(|e| rpc_error(NOT_FOUND, e))?;
+        Ok(json!({ "kind": kind, "removed": slot, "unassigned": unassigned }))
+    })
+    .await
 }
