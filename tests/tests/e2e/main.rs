@@ -1,9 +1,11 @@
 //! End-to-end tests of the `revops` binary.
 
+mod crash_rebalance;
 mod payments;
 mod plugin_fees;
 mod plugin_lifecycle;
 mod plugin_profitability;
+mod plugin_rebalance;
 mod plugin_surface;
 mod policy_check;
 mod policy_new;
