@@ -6,7 +6,7 @@
 //!
 //! Ignored in the default run (it takes minutes):
 //! `cargo test -p revops-tests --test e2e crash_rebalance -- --ignored --nocapture`
-//! (`REVOPS_CRASH_RUNS`, default 60; `REVOPS_CRASH_SEED` to replay one sequence).
+//! (`REVOPS_CRASH_RUNS`, default 200; `REVOPS_CRASH_SEED` to replay one sequence).
 
 use revops::{
     node::{Node, PaymentStatus},
@@ -137,7 +137,7 @@ fn check(run: u64, dir: &Path, daemon: &Arc<Mutex<Daemon>>) -> Result<(), String
 #[test]
 #[ignore = "crash harness (minutes): run it on its own, see the module docs"]
 fn crash_rebalance_sigkill_at_random_points_leaks_nothing() {
-    let runs = env_u64("REVOPS_CRASH_RUNS", 60);
+    let runs = env_u64("REVOPS_CRASH_RUNS", 200);
     let seed = env_u64("REVOPS_CRASH_SEED", 0x5eed_c4a5);
     let mut rng = SplitMix64::new(seed);
     let started = Instant::now();
