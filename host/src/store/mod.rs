@@ -28,7 +28,7 @@ pub use forwards::ForwardTotals;
 pub use intents::{Intent, IntentStatus};
 pub use lds::{Investor, LdsLedger, LineStatus, PayoutLine, PayoutRun, RunStatus};
 pub use policy_state::PolicyVersion;
-pub use rebalances::{RebalanceRecord, RebalanceReservation};
+pub use rebalances::RebalanceRecord;
 pub use shadow::{ShadowSummary, StoredDifference};
 
 use rusqlite::Connection;

@@ -2,7 +2,7 @@
 //! that found no route; and the budget reservations of payments not yet resolved.
 
 use super::{
-    IntentStatus, Store, StoreResult, from_sql_u64,
+    IntentStatus, Store, StoreResult,
     intents::{insert_intent, update_intent},
     to_sql_u64,
 };
@@ -27,16 +27,6 @@ pub struct RebalanceRecord {
     pub sent: bool,
     /// Why it failed; none when completed.
     pub failure: Option<String>,
-}
-
-/// A share of the rebalance budget held for a move whose cost is not known yet.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
-pub struct RebalanceReservation {
-    pub id: u64,
-    pub max_fee: Msat,
-    pub at: u64,
-    /// The intent of the payment it is held for (none before the intent is written).
-    pub intent: Option<u64>,
 }
 
 fn kind_from_sql(text: &str) -> RebalanceKind {
@@ -162,32 +152,6 @@ impl Store {
                  OR intent_id NOT IN (SELECT id FROM intents WHERE status = 'pending')",
             [],
         )?)
-    }
-
-    /// Every reservation held, oldest first.
-    pub fn rebalance_reservations(&self) -> StoreResult<Vec<RebalanceReservation>> {
-        let mut statement = self.conn.prepare_cached(
-            "SELECT id, max_fee_msat, at, intent_id FROM rebalance_reservations ORDER BY id",
-        )?;
-        let rows = statement.query_map([], |row| {
-            Ok((
-                row.get::<_, i64>(0)?,
-                row.get::<_, i64>(1)?,
-                row.get::<_, i64>(2)?,
-                row.get::<_, Option<i64>>(3)?,
-            ))
-        })?;
-        let mut reservations = Vec::new();
-        for row in rows {
-            let (id, max_fee, at, intent) = row?;
-            reservations.push(RebalanceReservation {
-                id: from_sql_u64(id)?,
-                max_fee: Msat::new(from_sql_u64(max_fee)?),
-                at: from_sql_u64(at)?,
-                intent: intent.map(from_sql_u64).transpose()?,
-            });
-        }
-        Ok(reservations)
     }
 
     /// When the last completed rebalance from `source` into `destination` happened (either
@@ -370,7 +334,7 @@ mod tests {
                 20,
             )
             .unwrap();
-        assert!(store.rebalance_reservations().unwrap().is_empty());
+        assert_eq!(store.release_orphan_reservations().unwrap(), 0);
         assert_eq!(store.rebalance_spent_since(0).unwrap(), Msat::new(1_200));
         assert!(store.pending_intents().unwrap().is_empty());
         // A crash between reserving and writing the intent leaves an orphan: swept.

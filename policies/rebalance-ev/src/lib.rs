@@ -352,6 +352,8 @@ impl Guest for RebalanceEv {
                     break;
                 }
                 remaining -= diagnostic_fee;
+                // It gets a move after all: no reason to give for it.
+                skipped.retain(|(i, _)| *i != destination);
                 proposals.push(RebalanceProposal {
                     source: snapshot.channels[source].id,
                     destination: snapshot.channels[destination].id,
