@@ -147,7 +147,7 @@ fn connection(stream: UnixStream, daemon: Arc<Mutex<Daemon>>) {
                     (m, _) if m.starts_with("askrene-") => {
                         askrene::answer(&mut daemon.layers, m, &params)
                     }
-                    _ => payment_call(&mut daemon, &method, &params, &mut delay),
+                    _ => node_call(&mut daemon, &method, &params, &mut delay),
                 },
             };
             (answer, delay, kill)
@@ -181,9 +181,10 @@ fn connection(stream: UnixStream, daemon: Arc<Mutex<Daemon>>) {
     }
 }
 
-/// The payment calls with lightningd's bookkeeping around the simulated node: payment times,
-/// held payments (waitsendpay then answers after its timeout), sendpay counts, layers.
-fn payment_call(
+/// Every other call: the simulated node's answer, with lightningd's bookkeeping around the
+/// payment calls (payment times, held payments — waitsendpay then answers after its timeout —,
+/// sendpay counts) and getroutes' check of its layers.
+fn node_call(
     daemon: &mut Daemon,
     method: &str,
     params: &Value,
