@@ -1,5 +1,6 @@
-//! The rebalance cycle: the policy proposes, the guards judge each proposal, the budget is
-//! reserved atomically, the executor pays, the ledger books the fee actually paid.
+//! The rebalance cycle: unresolved payments are reconciled, the policy proposes, the guards
+//! judge each proposal, the budget is reserved atomically, the executor pays, the ledger books
+//! the fee actually paid.
 
 use super::{CycleDeps, CycleError, gather};
 use crate::{
@@ -11,7 +12,7 @@ use crate::{
         RebalanceProposal, Snapshot,
     },
     money::Msat,
-    rebalance::{RebalanceOrder, RebalanceOutcome, execute},
+    rebalance::{RebalanceOrder, RebalanceOutcome, execute, in_flight, reconcile},
     store::CycleRecord,
 };
 use serde::Serialize;
@@ -63,6 +64,9 @@ pub fn run_rebalance_cycle(
 ) -> Result<RebalanceCycleReport, CycleError> {
     let started = Instant::now();
     let dry_run = force_dry_run || config.dry_run;
+    // Payments left unresolved (a restart, a payment in flight) are booked first, and the
+    // reservations of moves interrupted before sending are released: the budget is then true.
+    reconcile(deps.node, deps.store)?;
     let now = deps.node.now_secs();
     let gathered = gather::gather_from_node(deps, now)?;
     let snapshot = &gathered.snapshot;
@@ -76,7 +80,7 @@ pub fn run_rebalance_cycle(
         remaining: cap.saturating_sub(spent),
         max_fee_ppm: limits.max_fee_ppm,
         max_concurrent: limits.max_concurrent,
-        in_flight: 0,
+        in_flight: in_flight(deps.store)?,
         diagnostic_max_fee: limits.diagnostic_max_fee,
     };
     let ctx = CallContext {
@@ -110,9 +114,10 @@ pub fn run_rebalance_cycle(
         Ok(called) => {
             deps.store
                 .save_policy_state(PolicyKind::Rebalance, slot, &called.value.state)?;
-            for proposal in called.value.proposals {
+            for (index, proposal) in called.value.proposals.into_iter().enumerate() {
                 let decision = decide_one(
                     deps,
+                    seed.wrapping_add(index as u64),
                     snapshot,
                     config,
                     &proposal,
@@ -137,6 +142,7 @@ pub fn run_rebalance_cycle(
 #[allow(clippy::too_many_arguments, reason = "the facts of one decision")]
 fn decide_one(
     deps: &mut CycleDeps<'_>,
+    label_tag: u64,
     snapshot: &Snapshot,
     config: &ConfigSnapshot,
     proposal: &RebalanceProposal,
@@ -163,7 +169,7 @@ fn decide_one(
             .store
             .rebalance_spent_since(now.saturating_sub(DAY_SECS))?,
         revenue_24h,
-        in_flight: 0,
+        in_flight: in_flight(deps.store)?,
         last_into_destination: deps
             .store
             .last_rebalance(None, Some(proposal.destination))?,
@@ -213,13 +219,16 @@ fn decide_one(
         destination: proposal.destination,
         amount: proposal.amount,
         max_fee,
+        // Unique even for the same move in the same second (a restart right after a crash):
+        // the tag comes from the cycle's seed.
         label: format!(
-            "revops-{}-{now}-{}-{}",
+            "revops-{}-{now}-{}-{}-{label_tag:016x}",
             proposal.kind.as_str(),
             proposal.source,
             proposal.destination
         ),
         kind: proposal.kind,
+        reservation: Some(reservation),
     };
     if diagnostic {
         // The zero-fee probe covers the attempt and the 48 h after it (spec: defibrillator).
@@ -229,6 +238,8 @@ fn decide_one(
         tracing::info!(channel = %proposal.destination, "diagnostic rebalance and zero-fee probe");
     }
     let outcome = execute(deps.node, deps.store, &order, config.rebalance.wait_secs);
+    // Kept while its payment is unresolved (pending, or sendpay unanswered): the payment's
+    // settlement releases it then, here or in `reconcile`.
     deps.store.release_rebalance_reservation(reservation)?;
     let outcome = outcome?;
     tracing::info!(source = %order.source, destination = %order.destination, amount = %order.amount, ?outcome, "rebalance");

@@ -104,6 +104,15 @@ impl ClnNode {
     }
 }
 
+/// JSON-RPC's "invalid params": askrene's answer to a layer name it does not know.
+const INVALID_PARAMS: i32 = -32602;
+
+/// askrene's "Unknown layer" (`layer: Unknown layer: invalid token …` in developer mode,
+/// `… invalid token (see logs for details)` otherwise).
+fn is_unknown_layer(error: &RpcError) -> bool {
+    error.code == Some(INVALID_PARAMS) && error.message.contains("Unknown layer")
+}
+
 /// JSON-RPC's "method not found": lightningd's answer when no plugin provides a command.
 const METHOD_NOT_FOUND: i32 = -32601;
 
@@ -346,13 +355,16 @@ impl Node for ClnNode {
     }
 
     fn exclude_node_in_layer(&self, layer: &str, node_id: &str) -> Result<(), NodeError> {
-        let listed = self.call(
-            "askrene-listlayers",
-            &AskrenelistlayersRequest {
-                layer: Some(layer.to_owned()),
-            },
-        )?;
-        let existing = listed.layers.into_iter().find(|l| l.layer == layer);
+        let request = AskrenelistlayersRequest {
+            layer: Some(layer.to_owned()),
+        };
+        // askrene answers a layer it does not know with an error, not an empty list.
+        let existing =
+            match self.call_keeping_error("askrene-listlayers", &request, self.timeout)? {
+                Ok(listed) => listed.layers.into_iter().find(|l| l.layer == layer),
+                Err(error) if is_unknown_layer(&error) => None,
+                Err(error) => return Err(rpc_error("askrene-listlayers", error)),
+            };
         if existing.is_none() {
             // Not persistent: lightningd forgets it at restart and revops makes it again.
             self.call(

@@ -79,6 +79,7 @@ pub(super) fn parse_payment(method: &'static str, value: &Value) -> Result<Payme
         amount_sent: msat_field(value, "amount_sent_msat").unwrap_or(Msat::ZERO),
         failure: None,
         erring_channel: scid_field(value, "erring_channel"),
+        created_at: value["created_at"].as_u64(),
     })
 }
 
@@ -131,10 +132,11 @@ mod tests {
     fn payments_and_routes_parse_from_lightningd_shapes() {
         let payment = parse_payment(
             "waitsendpay",
-            &json!({"payment_hash": "ab", "status": "complete", "amount_msat": 50000000, "amount_sent_msat": 50001002}),
+            &json!({"payment_hash": "ab", "status": "complete", "amount_msat": 50000000, "amount_sent_msat": 50001002, "created_at": 1795481946}),
         )
         .unwrap();
         assert_eq!(payment.fee(), Msat::new(1002));
+        assert_eq!(payment.created_at, Some(1_795_481_946));
         assert!(parse_payment("x", &json!({"payment_hash": "ab", "status": "odd"})).is_err());
         let routes = parse_routes(&json!({"routes": [{"probability_ppm": 990000, "path": [{
             "short_channel_id_dir": "103x3x0/0", "node_id_out": "03aa", "amount_in_msat": 100001001,

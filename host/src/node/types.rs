@@ -231,6 +231,8 @@ pub struct Payment {
     /// lightningd's failure message, for failed payments.
     pub failure: Option<String>,
     pub erring_channel: Option<ShortChannelId>,
+    /// When lightningd started the payment (`created_at`, unix seconds), when it says.
+    pub created_at: Option<u64>,
 }
 
 impl Payment {

@@ -254,14 +254,13 @@ impl Revops {
         Ok(report)
     }
 
-    /// Ingestion, reconciliation of pending rebalances, then a rebalance cycle (blocking).
+    /// Ingestion, then a rebalance cycle (it reconciles pending rebalances first) (blocking).
     pub fn rebalance_cycle_blocking(
         &self,
         runtime: &tokio::runtime::Handle,
         dry_run: bool,
     ) -> Result<RebalanceCycleReport, CycleError> {
         let report = self.with_cycle_deps(runtime, |deps, config, seed| {
-            crate::rebalance::reconcile(deps.node, deps.store)?;
             run_rebalance_cycle(deps, config, DEFAULT_SLOT, seed, dry_run)
         })?;
         *lock(&self.last_rebalance_cycle) = Some(RebalanceSummary::from(&report));

@@ -4,7 +4,7 @@ use crate::{
     cycle::CycleError,
     model::RebalanceKind,
     money::Msat,
-    node::{Node, NodeChannel, Payment, PaymentStatus, RouteHop, RouteRequest},
+    node::{Node, NodeChannel, NodeError, Payment, PaymentStatus, RouteHop, RouteRequest},
     scid::ShortChannelId,
     store::{IntentStatus, RebalanceRecord, Store},
 };
@@ -12,7 +12,7 @@ use serde::{Deserialize, Serialize};
 
 /// The CLTV our own invoice asks for on the last hop.
 const FINAL_CLTV: u32 = 18;
-const INTENT_ACTION: &str = "rebalance";
+pub(super) const INTENT_ACTION: &str = "rebalance";
 /// The askrene layer in which revops disables its own node for rebalance routes.
 pub const EXCLUDE_SELF_LAYER: &str = "revops-rebalance";
 
@@ -29,6 +29,10 @@ pub struct RebalanceOrder {
     /// Intents written before diagnostics existed have no kind: they were normal moves.
     #[serde(default)]
     pub kind: RebalanceKind,
+    /// The budget reservation held for this move: handed to the payment's intent, released
+    /// when the payment resolves.
+    #[serde(skip)]
+    pub reservation: Option<u64>,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -58,10 +62,10 @@ pub enum RebalanceOutcome {
 
 /// What is kept with the intent, so a pending payment can be reconciled after a restart.
 #[derive(Serialize, Deserialize)]
-struct IntentPayload {
-    order: RebalanceOrder,
-    payment_hash: String,
-    amount_sent: Msat,
+pub(super) struct IntentPayload {
+    pub(super) order: RebalanceOrder,
+    pub(super) payment_hash: String,
+    pub(super) amount_sent: Msat,
 }
 
 fn refused(reason: impl Into<String>) -> RebalanceOutcome {
@@ -121,10 +125,11 @@ fn circular_route(
     // refuses the layer, routes through us are still filtered out below.
     let layers = match node.exclude_node_in_layer(EXCLUDE_SELF_LAYER, our_id) {
         Ok(()) => vec![EXCLUDE_SELF_LAYER.to_owned()],
-        Err(crate::node::NodeError::Rpc { code, message }) => {
+        Err(NodeError::Rpc { code, message }) => {
+            // Not a field named `message`: tracing would take it for the event's own text.
             tracing::warn!(
                 code,
-                message,
+                error = %message,
                 "cannot exclude our node from askrene routes; filtering instead"
             );
             Vec::new()
@@ -141,7 +146,7 @@ fn circular_route(
     };
     let routes = match node.get_routes(&request) {
         Ok(routes) => routes,
-        Err(crate::node::NodeError::Rpc { message, .. }) => {
+        Err(NodeError::Rpc { message, .. }) => {
             return Ok(Err(RebalanceOutcome::NoRoute { reason: message }));
         }
         Err(other) => return Err(other.into()),
@@ -181,8 +186,39 @@ fn circular_route(
     Ok(Ok(hops))
 }
 
-/// Executes `order`, waiting up to `wait_secs` for the outcome. Books what happened.
+/// Executes `order`, waiting up to `wait_secs` for the outcome. Books what happened: a
+/// resolved payment with its actual fee, an attempt that sent nothing as a failure (the
+/// backoff counts it); a payment still in flight stays pending with its reservation.
 pub fn execute(
+    node: &mut dyn Node,
+    store: &mut Store,
+    order: &RebalanceOrder,
+    wait_secs: u32,
+) -> Result<RebalanceOutcome, CycleError> {
+    let outcome = attempt(node, store, order, wait_secs)?;
+    if let RebalanceOutcome::NoRoute { reason } | RebalanceOutcome::Refused { reason } = &outcome {
+        store.record_rebalance(&unsent(order, reason, node.now_secs()))?;
+    }
+    Ok(outcome)
+}
+
+/// The ledger row of an attempt that sent nothing.
+fn unsent(order: &RebalanceOrder, reason: &str, at: u64) -> RebalanceRecord {
+    RebalanceRecord {
+        source: order.source,
+        destination: order.destination,
+        amount: order.amount,
+        fee: Msat::ZERO,
+        completed: false,
+        payment_hash: String::new(),
+        at,
+        kind: order.kind,
+        sent: false,
+        failure: Some(reason.to_owned()),
+    }
+}
+
+fn attempt(
     node: &mut dyn Node,
     store: &mut Store,
     order: &RebalanceOrder,
@@ -218,29 +254,42 @@ pub fn execute(
         payment_hash: invoice.payment_hash.clone(),
         amount_sent: hops[0].amount,
     };
-    let intent = store.begin_intent(
+    let intent = store.begin_rebalance_intent(
+        order.reservation,
         INTENT_ACTION,
         &format!("{}->{}", order.source, order.destination),
         &serde_json::to_string(&payload).expect("plain data"),
         now,
     )?;
-    if let Err(error) = node.send_pay(&hops, &invoice, order.amount, &order.label) {
-        store.settle_intent(intent, IntentStatus::Failed, &error.to_string(), now)?;
-        return Ok(RebalanceOutcome::Failed {
-            reason: error.to_string(),
-            erring_channel: None,
-        });
+    match node.send_pay(&hops, &invoice, order.amount, &order.label) {
+        Ok(_) => {}
+        // lightningd refused it: nothing left.
+        Err(NodeError::Rpc { code, message }) => {
+            let reason = format!("sendpay refused ({code}): {message}");
+            let mut record = unsent(order, &reason, now);
+            record.payment_hash = invoice.payment_hash.clone();
+            store.settle_rebalance(intent, IntentStatus::Failed, &reason, Some(&record), now)?;
+            return Ok(RebalanceOutcome::Failed {
+                reason,
+                erring_channel: None,
+            });
+        }
+        // No answer: it may be under way. The intent stays pending; `reconcile` settles it.
+        Err(other) => return Err(other.into()),
     }
     let payment = node.wait_send_pay(&invoice.payment_hash, wait_secs)?;
-    settle(store, intent, order, &payment, node.now_secs())
+    settle(store, intent, order, &payment, now, node.now_secs())
 }
 
-/// Books a payment's outcome on its intent; pending ones stay pending.
-fn settle(
+/// Books a payment's outcome on its intent and releases its reservation; a pending one stays
+/// pending, reservation held. `made_at` is when the payment was sent, if lightningd does not
+/// say.
+pub(super) fn settle(
     store: &mut Store,
     intent: u64,
     order: &RebalanceOrder,
     payment: &Payment,
+    made_at: u64,
     now: u64,
 ) -> Result<RebalanceOutcome, CycleError> {
     let outcome = match payment.status {
@@ -261,66 +310,34 @@ fn settle(
             erring_channel: payment.erring_channel,
         },
     };
-    let (status, note) = match &outcome {
-        RebalanceOutcome::Completed { fee, .. } => {
-            (IntentStatus::Done, format!("completed, fee {fee}"))
-        }
-        RebalanceOutcome::Failed { reason, .. } => (IntentStatus::Failed, reason.clone()),
+    let (status, note, fee, failure) = match &outcome {
+        RebalanceOutcome::Completed { fee, .. } => (
+            IntentStatus::Done,
+            format!("completed, fee {fee}"),
+            *fee,
+            None,
+        ),
+        RebalanceOutcome::Failed { reason, .. } => (
+            IntentStatus::Failed,
+            reason.clone(),
+            Msat::ZERO,
+            Some(reason.clone()),
+        ),
         _ => unreachable!("only final outcomes are settled"),
     };
-    store.settle_intent(intent, status, &note, now)?;
-    store.record_rebalance(&RebalanceRecord {
+    let record = RebalanceRecord {
         source: order.source,
         destination: order.destination,
         amount: order.amount,
-        fee: match &outcome {
-            RebalanceOutcome::Completed { fee, .. } => *fee,
-            _ => Msat::ZERO,
-        },
-        completed: matches!(outcome, RebalanceOutcome::Completed { .. }),
+        fee,
+        completed: failure.is_none(),
         payment_hash: payment.payment_hash.clone(),
-        at: now,
+        // When the payment was made, not when we learnt how it ended.
+        at: payment.created_at.unwrap_or(made_at),
         kind: order.kind,
-    })?;
+        sent: true,
+        failure,
+    };
+    store.settle_rebalance(intent, status, &note, Some(&record), now)?;
     Ok(outcome)
-}
-
-/// Settles rebalances left pending (a restart, a payment still in flight) from `listsendpays`:
-/// never resent, only looked up. Returns the outcomes settled now.
-pub fn reconcile(
-    node: &mut dyn Node,
-    store: &mut Store,
-) -> Result<Vec<RebalanceOutcome>, CycleError> {
-    let mut settled = Vec::new();
-    for intent in store.pending_intents()? {
-        if intent.action != INTENT_ACTION {
-            continue;
-        }
-        let Ok(payload) = serde_json::from_str::<IntentPayload>(&intent.payload) else {
-            tracing::warn!(
-                intent = intent.id,
-                "unreadable rebalance intent left pending"
-            );
-            continue;
-        };
-        let attempts = node.list_send_pays(&payload.payment_hash)?;
-        let now = node.now_secs();
-        // Complete wins over failed attempts of the same hash.
-        let best = attempts
-            .iter()
-            .find(|p| p.status == PaymentStatus::Complete)
-            .or_else(|| attempts.iter().find(|p| p.status == PaymentStatus::Pending))
-            .or_else(|| attempts.last());
-        match best {
-            Some(payment) if payment.status != PaymentStatus::Pending => {
-                settled.push(settle(store, intent.id, &payload.order, payment, now)?);
-            }
-            Some(_) => {}
-            None => {
-                // Never reached lightningd: nothing was paid.
-                store.settle_intent(intent.id, IntentStatus::Failed, "never sent", now)?;
-            }
-        }
-    }
-    Ok(settled)
 }

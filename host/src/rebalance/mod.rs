@@ -8,5 +8,7 @@
 //! Deciding *what* to rebalance (policy, budgets, scarcity guards) is not here.
 
 mod executor;
+mod reconcile;
 
-pub use executor::{RebalanceOrder, RebalanceOutcome, execute, reconcile};
+pub use executor::{RebalanceOrder, RebalanceOutcome, execute};
+pub use reconcile::{in_flight, reconcile};

@@ -149,6 +149,7 @@ impl SimNetwork {
             failure: failure
                 .map(|_| "WIRE_TEMPORARY_CHANNEL_FAILURE: Capacity exceeded".to_owned()),
             erring_channel: failure,
+            created_at: Some(self.now_ms / 1000),
         };
         self.payments
             .sent

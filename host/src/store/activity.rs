@@ -152,6 +152,8 @@ mod tests {
                 payment_hash: "00".repeat(32),
                 at: now_ms / 1000 - 2 * 86_400,
                 kind: crate::model::RebalanceKind::Normal,
+                sent: true,
+                failure: None,
             })
             .unwrap();
         let now = now_ms / 1000;

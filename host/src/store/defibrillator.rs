@@ -39,14 +39,15 @@ impl Store {
         })
     }
 
-    /// Each channel's diagnostic attempts at or after `since`, oldest first.
+    /// Each channel's diagnostic attempts at or after `since`, oldest first. One that found no
+    /// route sent nothing and says nothing about the channel: it is not counted.
     pub fn diagnostic_histories(
         &self,
         since: u64,
     ) -> StoreResult<HashMap<ShortChannelId, DiagnosticHistory>> {
         let mut statement = self.conn.prepare_cached(
             "SELECT destination, completed, at FROM rebalances
-             WHERE kind = ?1 AND at >= ?2 ORDER BY at, id",
+             WHERE kind = ?1 AND at >= ?2 AND sent ORDER BY at, id",
         )?;
         let mut rows = statement.query(params![
             RebalanceKind::Diagnostic.as_str(),
@@ -203,6 +204,8 @@ mod tests {
                 payment_hash: format!("h{destination}-{at}"),
                 at,
                 kind: RebalanceKind::Diagnostic,
+                sent: true,
+                failure: None,
             })
             .unwrap();
     }
@@ -217,6 +220,17 @@ mod tests {
         store
             .record_rebalance(&RebalanceRecord {
                 kind: RebalanceKind::Normal,
+                ..store.rebalance_history(1).unwrap().remove(0)
+            })
+            .unwrap();
+        // A diagnostic that found no route sent nothing: not an attempt on the channel.
+        store
+            .record_rebalance(&RebalanceRecord {
+                sent: false,
+                completed: false,
+                payment_hash: String::new(),
+                at: 210,
+                kind: RebalanceKind::Diagnostic,
                 ..store.rebalance_history(1).unwrap().remove(0)
             })
             .unwrap();

@@ -2,7 +2,7 @@
 //! still pending at start-up is an action whose outcome is unknown and must be reconciled.
 
 use super::{Store, StoreResult, from_sql_u64, to_sql_u64};
-use rusqlite::params;
+use rusqlite::{Connection, params};
 use serde::Serialize;
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
@@ -40,13 +40,7 @@ impl Store {
         payload: &str,
         at: u64,
     ) -> StoreResult<u64> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO intents (action, subject, payload, created_at, status)
-                 VALUES (?1, ?2, ?3, ?4, 'pending')",
-            )?
-            .execute(params![action, subject, payload, to_sql_u64(at)])?;
-        from_sql_u64(self.conn.last_insert_rowid())
+        insert_intent(&self.conn, action, subject, payload, at)
     }
 
     pub fn settle_intent(
@@ -56,7 +50,7 @@ impl Store {
         outcome: &str,
         at: u64,
     ) -> StoreResult<()> {
-        settle_in(&self.conn, id, status, outcome, at)
+        update_intent(&self.conn, id, status, outcome, at)
     }
 
     pub fn pending_intents(&self) -> StoreResult<Vec<Intent>> {
@@ -88,9 +82,25 @@ impl Store {
     }
 }
 
-/// Settles intent `id` on `conn` (a connection or an open transaction).
-pub(super) fn settle_in(
-    conn: &rusqlite::Connection,
+/// `begin_intent` on any connection (a transaction of another store file included).
+pub(super) fn insert_intent(
+    conn: &Connection,
+    action: &str,
+    subject: &str,
+    payload: &str,
+    at: u64,
+) -> StoreResult<u64> {
+    conn.prepare_cached(
+        "INSERT INTO intents (action, subject, payload, created_at, status)
+         VALUES (?1, ?2, ?3, ?4, 'pending')",
+    )?
+    .execute(params![action, subject, payload, to_sql_u64(at)])?;
+    from_sql_u64(conn.last_insert_rowid())
+}
+
+/// `settle_intent` on any connection.
+pub(super) fn update_intent(
+    conn: &Connection,
     id: u64,
     status: IntentStatus,
     outcome: &str,

@@ -279,6 +279,14 @@ const MIGRATIONS: &[&str] = &[
     INSERT INTO policy_slots (kind, slot, active)
         SELECT kind, slot, MAX(id) FROM policy_versions GROUP BY kind, slot;
     ",
+    // 10: a budget reservation belongs to its payment's intent (released when the
+    // payment resolves, never before); ledger rows say whether anything was sent ("no route"
+    // counts for the backoff) and why an attempt failed.
+    "
+    ALTER TABLE rebalance_reservations ADD COLUMN intent_id INTEGER;
+    ALTER TABLE rebalances ADD COLUMN sent INTEGER NOT NULL DEFAULT 1;
+    ALTER TABLE rebalances ADD COLUMN failure TEXT;
+    ",
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> StoreResult<()> {

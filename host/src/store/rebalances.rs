@@ -1,8 +1,13 @@
-//! The rebalance ledger: every settled rebalance with the fee actually paid.
+//! The rebalance ledger: every settled rebalance with the fee actually paid, every attempt
+//! that found no route; and the budget reservations of payments not yet resolved.
 
-use super::{Store, StoreResult, to_sql_u64};
+use super::{
+    IntentStatus, Store, StoreResult,
+    intents::{insert_intent, update_intent},
+    to_sql_u64,
+};
 use crate::{model::RebalanceKind, money::Msat, scid::ShortChannelId};
-use rusqlite::params;
+use rusqlite::{Connection, params};
 use serde::Serialize;
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
@@ -13,9 +18,15 @@ pub struct RebalanceRecord {
     /// The fee actually paid (zero for a failed attempt).
     pub fee: Msat,
     pub completed: bool,
+    /// Empty when nothing was sent.
     pub payment_hash: String,
+    /// When the payment was made (or, unsent, attempted).
     pub at: u64,
     pub kind: RebalanceKind,
+    /// False when nothing was sent (no route, refused): still a failed attempt for the backoff.
+    pub sent: bool,
+    /// Why it failed; none when completed.
+    pub failure: Option<String>,
 }
 
 fn kind_from_sql(text: &str) -> RebalanceKind {
@@ -28,22 +39,53 @@ fn kind_from_sql(text: &str) -> RebalanceKind {
 
 impl Store {
     pub fn record_rebalance(&mut self, record: &RebalanceRecord) -> StoreResult<()> {
-        self.conn
-            .prepare_cached(
-                "INSERT INTO rebalances (source, destination, amount_msat, fee_msat, completed,
-                     payment_hash, at, kind)
-                 VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)",
-            )?
-            .execute(params![
-                to_sql_u64(record.source.as_u64()),
-                to_sql_u64(record.destination.as_u64()),
-                to_sql_u64(record.amount.msat()),
-                to_sql_u64(record.fee.msat()),
-                record.completed,
-                record.payment_hash,
-                to_sql_u64(record.at),
-                record.kind.as_str(),
-            ])?;
+        insert_record(&self.conn, record)
+    }
+
+    /// Writes a rebalance payment's intent and hands it the budget `reservation`, in one
+    /// transaction: from here on the reservation lives exactly as long as the payment is
+    /// unresolved.
+    pub fn begin_rebalance_intent(
+        &mut self,
+        reservation: Option<u64>,
+        action: &str,
+        subject: &str,
+        payload: &str,
+        at: u64,
+    ) -> StoreResult<u64> {
+        let tx = self.conn.transaction()?;
+        let intent = insert_intent(&tx, action, subject, payload, at)?;
+        if let Some(reservation) = reservation {
+            tx.execute(
+                "UPDATE rebalance_reservations SET intent_id = ?2 WHERE id = ?1",
+                params![to_sql_u64(reservation), to_sql_u64(intent)],
+            )?;
+        }
+        tx.commit()?;
+        Ok(intent)
+    }
+
+    /// Settles a rebalance payment's intent, books its ledger row (if any) and releases its
+    /// reservation, in one transaction: the budget never counts both the reservation and the
+    /// fee, nor neither.
+    pub fn settle_rebalance(
+        &mut self,
+        intent: u64,
+        status: IntentStatus,
+        note: &str,
+        record: Option<&RebalanceRecord>,
+        at: u64,
+    ) -> StoreResult<()> {
+        let tx = self.conn.transaction()?;
+        update_intent(&tx, intent, status, note, at)?;
+        if let Some(record) = record {
+            insert_record(&tx, record)?;
+        }
+        tx.execute(
+            "DELETE FROM rebalance_reservations WHERE intent_id = ?1",
+            [to_sql_u64(intent)],
+        )?;
+        tx.commit()?;
         Ok(())
     }
 
@@ -90,12 +132,26 @@ impl Store {
         Ok(Some(id))
     }
 
+    /// Releases reservation `id` unless its payment is still unresolved (then the payment's
+    /// settlement releases it).
     pub fn release_rebalance_reservation(&mut self, id: u64) -> StoreResult<()> {
         self.conn.execute(
-            "DELETE FROM rebalance_reservations WHERE id = ?1",
+            "DELETE FROM rebalance_reservations WHERE id = ?1 AND (intent_id IS NULL
+                 OR intent_id NOT IN (SELECT id FROM intents WHERE status = 'pending'))",
             [to_sql_u64(id)],
         )?;
         Ok(())
+    }
+
+    /// Releases every reservation without an unresolved payment: one made just before a crash
+    /// (no intent yet), or one whose intent was settled without it. Call only when no move is
+    /// being prepared (the rebalance cycle does, before it starts). Returns how many.
+    pub fn release_orphan_reservations(&mut self) -> StoreResult<usize> {
+        Ok(self.conn.execute(
+            "DELETE FROM rebalance_reservations WHERE intent_id IS NULL
+                 OR intent_id NOT IN (SELECT id FROM intents WHERE status = 'pending')",
+            [],
+        )?)
     }
 
     /// When the last completed rebalance from `source` into `destination` happened (either
@@ -150,7 +206,8 @@ impl Store {
     /// The ledger, newest first.
     pub fn rebalance_history(&self, limit: u32) -> StoreResult<Vec<RebalanceRecord>> {
         let mut statement = self.conn.prepare_cached(
-            "SELECT source, destination, amount_msat, fee_msat, completed, payment_hash, at, kind
+            "SELECT source, destination, amount_msat, fee_msat, completed, payment_hash, at, kind,
+                 sent, failure
              FROM rebalances ORDER BY at DESC, id DESC LIMIT ?1",
         )?;
         let rows = statement.query_map([limit], |row| {
@@ -163,6 +220,8 @@ impl Store {
                 payment_hash: row.get(5)?,
                 at: row.get::<_, i64>(6)? as u64,
                 kind: kind_from_sql(&row.get::<_, String>(7)?),
+                sent: row.get(8)?,
+                failure: row.get(9)?,
             })
         })?;
         Ok(rows.collect::<Result<_, _>>()?)
@@ -184,6 +243,27 @@ impl Store {
     }
 }
 
+fn insert_record(conn: &Connection, record: &RebalanceRecord) -> StoreResult<()> {
+    conn.prepare_cached(
+        "INSERT INTO rebalances (source, destination, amount_msat, fee_msat, completed,
+             payment_hash, at, kind, sent, failure)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)",
+    )?
+    .execute(params![
+        to_sql_u64(record.source.as_u64()),
+        to_sql_u64(record.destination.as_u64()),
+        to_sql_u64(record.amount.msat()),
+        to_sql_u64(record.fee.msat()),
+        record.completed,
+        record.payment_hash,
+        to_sql_u64(record.at),
+        record.kind.as_str(),
+        record.sent,
+        record.failure,
+    ])?;
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -198,6 +278,8 @@ mod tests {
             payment_hash: format!("h{at}"),
             at,
             kind: RebalanceKind::Normal,
+            sent: true,
+            failure: (!completed).then(|| "failed".into()),
         }
     }
 
@@ -225,6 +307,43 @@ mod tests {
                 .is_some()
         );
         assert_eq!(store.rebalance_spent_since(0).unwrap(), Msat::new(6_000));
+    }
+
+    #[test]
+    fn a_reservation_lives_exactly_as_long_as_its_payment_is_unresolved() {
+        let mut store = Store::open_in_memory().unwrap();
+        let cap = Msat::new(100_000);
+        let held = store
+            .reserve_rebalance_fee(Msat::new(5_000), cap, 0, 10)
+            .unwrap()
+            .unwrap();
+        let intent = store
+            .begin_rebalance_intent(Some(held), "rebalance", "a->b", "{}", 11)
+            .unwrap();
+        // Still in flight: neither the cycle's release nor the orphan sweep touches it.
+        store.release_rebalance_reservation(held).unwrap();
+        assert_eq!(store.release_orphan_reservations().unwrap(), 0);
+        assert_eq!(store.rebalance_spent_since(0).unwrap(), Msat::new(5_000));
+        // Resolved: the fee paid replaces the reservation in one step.
+        store
+            .settle_rebalance(
+                intent,
+                IntentStatus::Done,
+                "completed",
+                Some(&record(11, true, 1_200)),
+                20,
+            )
+            .unwrap();
+        assert_eq!(store.release_orphan_reservations().unwrap(), 0);
+        assert_eq!(store.rebalance_spent_since(0).unwrap(), Msat::new(1_200));
+        assert!(store.pending_intents().unwrap().is_empty());
+        // A crash between reserving and writing the intent leaves an orphan: swept.
+        store
+            .reserve_rebalance_fee(Msat::new(7_000), cap, 0, 30)
+            .unwrap()
+            .unwrap();
+        assert_eq!(store.release_orphan_reservations().unwrap(), 1);
+        assert_eq!(store.rebalance_spent_since(0).unwrap(), Msat::new(1_200));
     }
 
     #[test]

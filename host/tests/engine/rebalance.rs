@@ -17,6 +17,7 @@ fn order(bench: &Bench, from: usize, to: usize, sat: u64, max_fee_sat: u64) -> R
         max_fee: Msat::from_sat(max_fee_sat).unwrap(),
         label: format!("rebalance-{from}-{to}-{sat}"),
         kind: revops::model::RebalanceKind::Normal,
+        reservation: None,
     }
 }
 

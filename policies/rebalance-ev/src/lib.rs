@@ -10,9 +10,13 @@
 //! The defibrillator's half (spec: channel defibrillator): a stagnant candidate that is not on a
 //! probe yet gets a diagnostic rebalance of 50,000 sat from the fullest healthy channel, capped
 //! at the host's diagnostic fee — a deliberate small loss to learn whether it can route at all.
+//!
+//! Every channel it leaves alone gets a reason in the node's log (`reasons`).
 #![cfg_attr(not(test), no_std)]
 
 extern crate alloc;
+
+mod reasons;
 
 use alloc::{format, string::String, vec::Vec};
 use guest_support::{
@@ -20,6 +24,7 @@ use guest_support::{
     schema::{IntParam, Schema},
     types::Param,
 };
+use reasons::Skip;
 
 wit_bindgen::generate!({
     world: "rebalance-policy",
@@ -148,49 +153,91 @@ struct Candidate {
     max_fee: u64,
 }
 
-fn candidates(channels: &[Channel], s: &Settings, max_fee_ppm: u32) -> Vec<Candidate> {
+/// The moves worth making, best first, and why every other channel gets none.
+fn candidates(
+    channels: &[Channel],
+    s: &Settings,
+    max_fee_ppm: u32,
+) -> (Vec<Candidate>, Vec<(usize, Skip)>) {
     let mut found = Vec::new();
+    let mut skipped = Vec::new();
     for (d, dest) in channels.iter().enumerate() {
-        let demand_per_day = dest.flow.out_msat_7d / 7;
-        if !dest.active || share_pct(dest) >= s.short_share_pct || demand_per_day == 0 {
-            continue;
-        }
-        let deficit = (dest.capacity_msat / 2).saturating_sub(dest.local_msat);
-        let amount = deficit.min(demand_per_day.saturating_mul(s.demand_days));
-        if amount < s.min_move_msat {
-            continue;
-        }
-        let route_cost = ppm_of(amount, s.route_ppm) + 1_000;
-        let cap = ppm_of(amount, max_fee_ppm);
-        let best_source = channels
-            .iter()
-            .enumerate()
-            .filter(|(i, c)| {
-                *i != d && c.active && c.peer != dest.peer && share_pct(c) > s.full_share_pct
-            })
-            .filter(|(_, c)| c.local_msat.saturating_sub(c.capacity_msat / 2) >= amount)
-            .map(|(i, c)| (i, opportunity(c, amount, s.demand_days)))
-            .min_by_key(|(_, opp)| *opp);
-        let Some((source, opp)) = best_source else {
-            continue;
-        };
-        let gross = income(dest, amount).saturating_sub(opp);
-        // Worth paying at most what the move earns, and never above the host's ceiling.
-        let max_fee = gross.min(cap);
-        // Demand forecasts miss: ask for a safety margin over the estimated route cost.
-        let wanted = route_cost.saturating_mul(100 + s.margin_pct) / 100;
-        if gross > wanted && max_fee >= route_cost {
-            found.push(Candidate {
-                source,
-                destination: d,
-                amount,
-                value: gross - route_cost,
-                max_fee,
-            });
+        match assess(channels, d, dest, s, max_fee_ppm) {
+            Ok(candidate) => found.push(candidate),
+            Err(skip) => skipped.push((d, skip)),
         }
     }
     found.sort_by_key(|c| core::cmp::Reverse(c.value));
-    found
+    (found, skipped)
+}
+
+/// The refill of channel `d`, or why there is none.
+fn assess(
+    channels: &[Channel],
+    d: usize,
+    dest: &Channel,
+    s: &Settings,
+    max_fee_ppm: u32,
+) -> Result<Candidate, Skip> {
+    if !dest.active {
+        return Err(Skip::Inactive);
+    }
+    let share = share_pct(dest);
+    if share >= s.short_share_pct {
+        return Err(Skip::NotShort {
+            share,
+            short: s.short_share_pct,
+        });
+    }
+    let demand_per_day = dest.flow.out_msat_7d / 7;
+    if demand_per_day == 0 {
+        return Err(Skip::NoDemand);
+    }
+    let deficit = (dest.capacity_msat / 2).saturating_sub(dest.local_msat);
+    let amount = deficit.min(demand_per_day.saturating_mul(s.demand_days));
+    if amount < s.min_move_msat {
+        return Err(Skip::TooSmall {
+            amount,
+            min: s.min_move_msat,
+        });
+    }
+    let route_cost = ppm_of(amount, s.route_ppm) + 1_000;
+    let cap = ppm_of(amount, max_fee_ppm);
+    let (source, opp) = channels
+        .iter()
+        .enumerate()
+        .filter(|(i, c)| {
+            *i != d && c.active && c.peer != dest.peer && share_pct(c) > s.full_share_pct
+        })
+        .filter(|(_, c)| c.local_msat.saturating_sub(c.capacity_msat / 2) >= amount)
+        .map(|(i, c)| (i, opportunity(c, amount, s.demand_days)))
+        .min_by_key(|(_, opp)| *opp)
+        .ok_or(Skip::NoSource {
+            amount,
+            full: s.full_share_pct,
+        })?;
+    let gross = income(dest, amount).saturating_sub(opp);
+    // Demand forecasts miss: ask for a safety margin over the estimated route cost.
+    let wanted = route_cost.saturating_mul(100 + s.margin_pct) / 100;
+    if gross <= wanted {
+        return Err(Skip::NotWorth { gross, wanted });
+    }
+    // Worth paying at most what the move earns, and never above the host's ceiling.
+    let max_fee = gross.min(cap);
+    if max_fee < route_cost {
+        return Err(Skip::CapBelowCost {
+            cap,
+            route_cost,
+            max_fee_ppm,
+        });
+    }
+    Ok(Candidate {
+        source,
+        destination: d,
+        amount,
+        value: gross - route_cost,
+        max_fee,
+    })
 }
 
 /// A diagnostic refill for one stagnant candidate: (source, destination) indexes.
@@ -257,12 +304,23 @@ impl Guest for RebalanceEv {
         let mut remaining = budget.remaining_msat;
         let mut used = Vec::new();
         let mut proposals = Vec::new();
-        for c in candidates(&snapshot.channels, &settings, budget.max_fee_ppm) {
-            if proposals.len() >= slots {
-                break;
-            }
+        let (found, mut skipped) = candidates(&snapshot.channels, &settings, budget.max_fee_ppm);
+        for c in found {
             // One move per channel per cycle, on either end; stay inside the budget.
-            if used.contains(&c.source) || used.contains(&c.destination) || c.max_fee > remaining {
+            let skip = if proposals.len() >= slots {
+                Some(Skip::NoSlot)
+            } else if used.contains(&c.source) || used.contains(&c.destination) {
+                Some(Skip::ChannelTaken)
+            } else if c.max_fee > remaining {
+                Some(Skip::Budget {
+                    max_fee: c.max_fee,
+                    remaining,
+                })
+            } else {
+                None
+            };
+            if let Some(skip) = skip {
+                skipped.push((c.destination, skip));
                 continue;
             }
             remaining -= c.max_fee;
@@ -294,6 +352,8 @@ impl Guest for RebalanceEv {
                     break;
                 }
                 remaining -= diagnostic_fee;
+                // It gets a move after all: no reason to give for it.
+                skipped.retain(|(i, _)| *i != destination);
                 proposals.push(RebalanceProposal {
                     source: snapshot.channels[source].id,
                     destination: snapshot.channels[destination].id,
@@ -304,6 +364,11 @@ impl Guest for RebalanceEv {
                 });
             }
         }
+        let skipped: Vec<(u64, Skip)> = skipped
+            .into_iter()
+            .map(|(i, skip)| (snapshot.channels[i].id, skip))
+            .collect();
+        reasons::report(&skipped, proposals.len());
         Ok(RebalanceDecision {
             proposals,
             node_state: ctx.node_state,

@@ -2,7 +2,12 @@
 //! separated by a blank line), answering from a simulated node, recording every call, and
 //! failing or hanging on request.
 
-use super::shapes;
+use super::{
+    askrene::{self, Layers},
+    kill::{KillPlan, KillTarget, KillWhen, sigkill, sigkill_after},
+    payments::PaymentBook,
+    shapes,
+};
 use crate::schema;
 use revops::{
     money::{Msat, Ppm},
@@ -12,10 +17,11 @@ use revops::{
 };
 use serde_json::{Value, json};
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::HashMap,
     io::{BufReader, Write},
     os::unix::net::{UnixListener, UnixStream},
     sync::{Arc, Mutex},
+    time::Duration,
 };
 
 /// How a method misbehaves when told to.
@@ -40,13 +46,58 @@ pub struct Daemon {
     /// simulated node's (for the ingestion benchmark).
     pub synthetic_forwards: Option<u64>,
     /// askrene layers: name → disabled node ids (askrene keeps them in lightningd's memory).
-    pub layers: BTreeMap<String, Vec<String>>,
+    pub layers: Layers,
+    /// Payment times, holds and `sendpay` counts per hash.
+    pub payments: PaymentBook,
+    /// When set, the plugin is killed at that call.
+    pub kill: Option<KillPlan>,
+    /// The call the plugin was killed at, and how.
+    pub killed: Option<(String, KillWhen)>,
     /// Every way a request, answer or notification broke CLN v26.06's schemas (see
     /// `schema`); the stand-in fails the test with them when it is dropped.
     pub schema_violations: Vec<String>,
 }
 
 impl Daemon {
+    pub fn new(node: SimNetwork) -> Self {
+        Self {
+            node,
+            calls: Vec::new(),
+            faults: Default::default(),
+            synthetic_forwards: None,
+            layers: Default::default(),
+            payments: PaymentBook::default(),
+            kill: None,
+            killed: None,
+            schema_violations: Vec::new(),
+        }
+    }
+
+    /// Kills process `pid` at the `nth` call from now (0: the next one).
+    pub fn kill_at(&mut self, pid: u32, nth: usize, when: KillWhen) {
+        let target = KillTarget::Call(self.calls.len() + nth);
+        self.kill = Some(KillPlan { pid, target, when });
+        self.killed = None;
+    }
+
+    /// Kills process `pid` at its next call of `method`.
+    pub fn kill_at_method(&mut self, pid: u32, method: &str, when: KillWhen) {
+        let target = KillTarget::Method(method.to_owned());
+        self.kill = Some(KillPlan { pid, target, when });
+        self.killed = None;
+    }
+
+    /// The kill planned for the call just recorded, if any (taken: it fires once).
+    fn kill_due(&mut self, method: &str) -> Option<KillPlan> {
+        let due = match &self.kill.as_ref()?.target {
+            KillTarget::Call(index) => index + 1 == self.calls.len(),
+            KillTarget::Method(name) => name == method,
+        };
+        let plan = due.then(|| self.kill.take()).flatten()?;
+        self.killed = Some((method.to_owned(), plan.when));
+        Some(plan)
+    }
+
     pub fn calls_of(&self, method: &str) -> Vec<Value> {
         self.calls
             .iter()
@@ -78,33 +129,49 @@ fn connection(stream: UnixStream, daemon: Arc<Mutex<Daemon>>) {
         let id = request.get("id").cloned().unwrap_or(Value::Null);
         let method = request["method"].as_str().unwrap_or_default().to_owned();
         let params = request.get("params").cloned().unwrap_or(json!({}));
-        let (answer, delay) = {
+        let (answer, delay, kill) = {
             let mut daemon = daemon.lock().unwrap();
             daemon.calls.push((method.clone(), params.clone()));
             let problems = schema::check_request_envelope(&request);
             daemon.schema_violations.extend(problems);
-            match daemon.faults.get(&method).cloned() {
+            let kill = daemon.kill_due(&method);
+            if let Some(KillPlan {
+                pid,
+                when: KillWhen::BeforeHandling,
+                ..
+            }) = kill
+            {
+                sigkill(pid);
+                return;
+            }
+            let mut delay = None;
+            let answer = match daemon.faults.get(&method).cloned() {
                 Some(Fault::Hang) => continue,
                 Some(Fault::Error { code, message }) => {
-                    (Err(json!({ "code": code, "message": message })), None)
+                    Err(json!({ "code": code, "message": message }))
                 }
-                Some(Fault::Slow(delay)) => {
-                    (handle(&mut daemon.node, &method, &params), Some(delay))
+                Some(Fault::Slow(late)) => {
+                    delay = Some(late);
+                    node_call(&mut daemon, &method, &params, &mut delay)
                 }
-                None => {
-                    let answer = match (method.as_str(), daemon.synthetic_forwards) {
-                        ("listforwards", Some(total)) => {
-                            Ok(synthetic_forwards(&daemon.node, &params, total))
-                        }
-                        (m, _) if m.starts_with("askrene-") => {
-                            askrene(&mut daemon.layers, m, &params)
-                        }
-                        _ => handle(&mut daemon.node, &method, &params),
-                    };
-                    (answer, None)
-                }
-            }
+                None => match (method.as_str(), daemon.synthetic_forwards) {
+                    ("listforwards", Some(total)) => {
+                        Ok(synthetic_forwards(&daemon.node, &params, total))
+                    }
+                    (m, _) if m.starts_with("askrene-") => {
+                        askrene::answer(&mut daemon.layers, m, &params)
+                    }
+                    _ => node_call(&mut daemon, &method, &params, &mut delay),
+                },
+            };
+            (answer, delay, kill)
         };
+        if let Some(plan) = &kill
+            && plan.when == KillWhen::AfterHandling
+        {
+            sigkill(plan.pid);
+            return;
+        }
         if let Some(delay) = delay {
             std::thread::sleep(delay);
         }
@@ -119,7 +186,58 @@ fn connection(stream: UnixStream, daemon: Arc<Mutex<Daemon>>) {
         if writer.write_all(text.as_bytes()).is_err() {
             return;
         }
+        if let Some(KillPlan {
+            pid,
+            when: KillWhen::AfterAnswer { micros },
+            ..
+        }) = kill
+        {
+            sigkill_after(pid, micros);
+        }
     }
+}
+
+/// Every other call: the simulated node's answer, with lightningd's bookkeeping around the
+/// payment calls (payment times, held payments — waitsendpay then answers after its timeout —,
+/// sendpay counts) and getroutes' check of its layers.
+fn node_call(
+    daemon: &mut Daemon,
+    method: &str,
+    params: &Value,
+    delay: &mut Option<Duration>,
+) -> Result<Value, Value> {
+    let hash = params
+        .get("payment_hash")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
+    match method {
+        "getroutes" => askrene::check_getroutes_layers(&daemon.layers, params)?,
+        "sendpay" => daemon.payments.counted(&hash),
+        "waitsendpay" if daemon.payments.is_held(&hash) => {
+            let timeout = params.get("timeout").and_then(Value::as_u64).unwrap_or(60);
+            *delay = Some(Duration::from_secs(timeout.min(60)));
+            return Err(shapes::waitsendpay_timeout_error());
+        }
+        _ => {}
+    }
+    let mut answer = handle(&mut daemon.node, method, params);
+    let book = &mut daemon.payments;
+    match (method, &mut answer) {
+        ("sendpay", Ok(result)) => {
+            book.sent(&hash);
+            book.patch(result);
+        }
+        ("waitsendpay", Ok(payment)) => book.patch(payment),
+        ("waitsendpay", Err(error)) => book.patch(&mut error["data"]),
+        ("listsendpays", Ok(result)) => {
+            for payment in result["payments"].as_array_mut().into_iter().flatten() {
+                book.patch(payment);
+            }
+        }
+        _ => {}
+    }
+    answer
 }
 
 fn synthetic_forwards(node: &SimNetwork, params: &Value, total: u64) -> Value {
@@ -205,52 +323,6 @@ fn sendpay(node: &mut SimNetwork, params: &Value) -> Result<Value, Value> {
         .map_err(node_error)?;
     let destination = node.info().map_err(node_error)?.id;
     Ok(shapes::sendpay(&payment, &destination, &label))
-}
-
-/// `askrene-listlayers`, `-create-layer`, `-disable-node`, answered as askrene does.
-fn askrene(
-    layers: &mut BTreeMap<String, Vec<String>>,
-    method: &str,
-    params: &Value,
-) -> Result<Value, Value> {
-    let layer = params
-        .get("layer")
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    match method {
-        "askrene-listlayers" => {
-            Ok(shapes::askrene_layers(layers.iter().filter(|(name, _)| {
-                layer.as_ref().is_none_or(|l| l == *name)
-            })))
-        }
-        "askrene-create-layer" => {
-            let name = layer.ok_or_else(|| invalid("missing required parameter: layer"))?;
-            if layers.contains_key(&name) {
-                return Err(
-                    json!({ "code": -1, "message": format!("Layer {name} already exists") }),
-                );
-            }
-            layers.insert(name.clone(), Vec::new());
-            Ok(shapes::askrene_layers(
-                layers.iter().filter(|(n, _)| **n == name),
-            ))
-        }
-        "askrene-disable-node" => {
-            let name = layer.ok_or_else(|| invalid("missing required parameter: layer"))?;
-            let node = params
-                .get("node")
-                .and_then(Value::as_str)
-                .ok_or_else(|| invalid("missing required parameter: node"))?;
-            let disabled = layers
-                .get_mut(&name)
-                .ok_or_else(|| json!({ "code": -1, "message": format!("Unknown layer {name}") }))?;
-            if !disabled.iter().any(|n| n == node) {
-                disabled.push(node.to_owned());
-            }
-            Ok(json!({}))
-        }
-        other => Err(shapes::unknown_method_error(other)),
-    }
 }
 
 fn invalid(message: impl Into<String>) -> Value {

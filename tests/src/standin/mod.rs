@@ -3,7 +3,10 @@
 //! init with `configuration`, RPC passthrough, setconfig, notifications, shutdown), and serves
 //! the `lightning-rpc` socket from a simulated node (see `daemon`), recording every call.
 
+pub mod askrene;
 pub mod daemon;
+pub mod kill;
+pub mod payments;
 pub mod shapes;
 
 use crate::revops_binary;
@@ -50,14 +53,7 @@ pub struct Socket {
 pub fn serve_socket(node: SimNetwork) -> Socket {
     let dir = tempfile::tempdir().expect("temp lightning-dir");
     let path = dir.path().join("lightning-rpc");
-    let daemon = Arc::new(Mutex::new(Daemon {
-        node,
-        calls: Vec::new(),
-        faults: Default::default(),
-        synthetic_forwards: None,
-        layers: Default::default(),
-        schema_violations: Vec::new(),
-    }));
+    let daemon = Arc::new(Mutex::new(Daemon::new(node)));
     daemon::serve(
         UnixListener::bind(&path).expect("bind lightning-rpc"),
         daemon.clone(),
@@ -92,16 +88,20 @@ impl StandIn {
         options: Value,
         env: &[(&str, &str)],
     ) -> Self {
+        let daemon = Arc::new(Mutex::new(Daemon::new(node)));
+        Self::start_on(lightning_dir, daemon, options, env)
+    }
+
+    /// Starts revops against an existing daemon (a restart after a crash keeps lightningd's
+    /// state: its layers, payments and the calls recorded so far).
+    pub fn start_on(
+        lightning_dir: TempDir,
+        daemon: Arc<Mutex<Daemon>>,
+        options: Value,
+        env: &[(&str, &str)],
+    ) -> Self {
         let socket = lightning_dir.path().join("lightning-rpc");
         let _ = std::fs::remove_file(&socket);
-        let daemon = Arc::new(Mutex::new(Daemon {
-            node,
-            calls: Vec::new(),
-            faults: Default::default(),
-            synthetic_forwards: None,
-            layers: Default::default(),
-            schema_violations: Vec::new(),
-        }));
         daemon::serve(
             UnixListener::bind(&socket).expect("bind lightning-rpc"),
             daemon.clone(),
@@ -391,6 +391,14 @@ impl StandIn {
 }
 
 impl StandIn {
+    /// After the plugin was killed (or died): waits for the process and returns the
+    /// lightning-dir and the daemon, lightningd's state, for `start_on`.
+    pub fn after_kill(mut self) -> (TempDir, Arc<Mutex<Daemon>>, std::process::ExitStatus) {
+        let status = self.child.wait().expect("waiting for revops");
+        let dir = self.lightning_dir.take().expect("present until stop");
+        (dir, self.daemon.clone(), status)
+    }
+
     /// After the plugin died on its own: waits for the process and returns the lightning-dir
     /// and the node for a restart.
     pub fn after_crash(mut self) -> (TempDir, SimNetwork, std::process::ExitStatus) {

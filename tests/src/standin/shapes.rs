@@ -354,6 +354,11 @@ pub fn sendpay(payment: &Payment, destination: &str, label: &str) -> Value {
     v
 }
 
+/// `waitsendpay` on a payment still in flight when its `timeout` ran out.
+pub fn waitsendpay_timeout_error() -> Value {
+    parse(fixture!("rpc/error-waitsendpay-timeout.json"))["response"]["error"].clone()
+}
+
 /// `waitsendpay`'s answer: the payment, or for a failure lightningd's error carrying it.
 pub fn waitsendpay(payment: &Payment, destination: &str) -> Result<Value, Value> {
     match payment.status {

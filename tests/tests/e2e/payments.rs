@@ -164,6 +164,7 @@ fn the_rebalance_executor_works_over_lightningds_socket() {
         max_fee: Msat::from_sat(1_000).unwrap(),
         label: "executor-1".into(),
         kind: revops::model::RebalanceKind::Normal,
+        reservation: None,
     };
     let outcome = execute(&mut node, &mut store, &order, 10).unwrap();
     // 1 sat + 10 ppm back to us, 1 sat + 500 ppm through the network.
