@@ -96,7 +96,13 @@ impl Store {
     ) -> StoreResult<()> {
         self.atomically(|tx| {
             insert_broadcast(tx, entry)?;
-            super::intents::update_intent(tx, intent, super::IntentStatus::Done, outcome, settled_at)
+            super::intents::update_intent(
+                tx,
+                intent,
+                super::IntentStatus::Done,
+                outcome,
+                settled_at,
+            )
         })
     }
 

@@ -347,12 +347,14 @@ fn handle(node: &mut SimNetwork, method: &str, params: &Value) -> Result<Value, 
                 return Err(invalid("this stand-in serves index=updated only"));
             }
             let forwards: Vec<_> = node
-                .forwards_updated_since(start.unwrap_or(0), limit.map_or(u32::MAX, |l| l as u32))
+                .forwards_updated_since(start.unwrap_or(0), u32::MAX)
                 .map_err(internal)?
                 .into_iter()
                 // lightningd lists by updated_index only forwards that have one: not those
                 // still `offered`, nor `local_failed` ones (created final, never updated).
+                // `limit` counts what is listed (a short page means the end).
                 .filter(|f| matches!(f.status, ForwardStatus::Settled | ForwardStatus::Failed))
+                .take(limit.map_or(usize::MAX, |l| l as usize))
                 .collect();
             Ok(shapes::listforwards(&forwards))
         }
