@@ -316,6 +316,31 @@ impl StandIn {
         Ok(json!({ "configs": { name: entry } }))
     }
 
+    /// `revenue-policy-load fee SLOT PATH PARAMS` (keyword form).
+    pub fn load_fee_policy(
+        &mut self,
+        slot: &str,
+        path: &str,
+        params: Value,
+    ) -> Result<Value, Value> {
+        self.call(
+            "revenue-policy-load",
+            json!({ "kind": "fee", "name": slot, "path": path, "params": params }),
+        )
+    }
+
+    /// `revenue-run fee`: one fee cycle now, its report.
+    pub fn run_fee_cycle(&mut self) -> Value {
+        self.call("revenue-run", json!(["fee"]))
+            .expect("cycle runs")
+    }
+
+    /// Puts a guest the build made into revops' policy directory.
+    pub fn install_guest(&self, guest: &str) {
+        let dir = self.dir().join("revops").join("policies");
+        std::fs::copy(crate::built_guest(guest), dir.join(guest)).expect("copy guest");
+    }
+
     pub fn notify(&mut self, message: &Value) {
         let problems = crate::schema::check_notification_message(message);
         self.daemon

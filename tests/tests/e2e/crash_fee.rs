@@ -24,10 +24,7 @@ fn runs() -> u64 {
 
 fn load_static(standin: &mut StandIn, fee_ppm: u64) {
     standin
-        .call(
-            "revenue-policy-load",
-            json!(["fee", "default", "embedded:static", { "fee-ppm": fee_ppm }]),
-        )
+        .load_fee_policy("default", "embedded:static", json!({ "fee-ppm": fee_ppm }))
         .unwrap();
 }
 

@@ -2,36 +2,16 @@
 //! hot swap over RPC mid-run, hostile policies, dry-run.
 
 use revops::model::sample::SAMPLE_NOW_SECS;
-use revops_tests::{
-    built_guest,
-    standin::{StandIn, simulated_node},
-};
+use revops_tests::standin::{StandIn, simulated_node};
 use serde_json::{Value, json};
-
-fn run(standin: &mut StandIn) -> Value {
-    standin
-        .call("revenue-run", json!(["fee"]))
-        .expect("cycle runs")
-}
-
-fn load(standin: &mut StandIn, path: &str, params: Value) -> Result<Value, Value> {
-    standin.call(
-        "revenue-policy-load",
-        json!({ "kind": "fee", "name": "default", "path": path, "params": params }),
-    )
-}
-
-/// Puts a built guest into revops' policy directory.
-fn install(standin: &StandIn, guest: &str) {
-    let dir = standin.dir().join("revops").join("policies");
-    std::fs::copy(built_guest(guest), dir.join(guest)).expect("copy guest");
-}
 
 #[test]
 fn a_cycle_sets_fees_once_and_then_leaves_them_alone() {
     let mut standin = StandIn::start(simulated_node(4), json!({}));
-    load(&mut standin, "embedded:static", json!({ "fee-ppm": 150 })).unwrap();
-    let first = run(&mut standin);
+    standin
+        .load_fee_policy("default", "embedded:static", json!({ "fee-ppm": 150 }))
+        .unwrap();
+    let first = standin.run_fee_cycle();
     assert_eq!(first["counts"]["applied"], 4, "{first}");
     let calls = standin.calls_of("setchannel");
     assert_eq!(calls.len(), 4);
@@ -45,12 +25,14 @@ fn a_cycle_sets_fees_once_and_then_leaves_them_alone() {
         );
     }
     // Nothing changed since: no setchannel at all.
-    let second = run(&mut standin);
+    let second = standin.run_fee_cycle();
     assert_eq!(second["counts"]["unchanged"], 4, "{second}");
     assert_eq!(standin.calls_of("setchannel").len(), 4);
     // 150 → 155 is within the 5 % hysteresis: recorded as suppressed, not sent.
-    load(&mut standin, "embedded:static", json!({ "fee-ppm": 155 })).unwrap();
-    let third = run(&mut standin);
+    standin
+        .load_fee_policy("default", "embedded:static", json!({ "fee-ppm": 155 }))
+        .unwrap();
+    let third = standin.run_fee_cycle();
     assert_eq!(third["counts"]["suppressed"], 4, "{third}");
     assert_eq!(standin.calls_of("setchannel").len(), 4);
     let history = standin.call("revenue-fee-history", json!([])).unwrap();
@@ -60,7 +42,9 @@ fn a_cycle_sets_fees_once_and_then_leaves_them_alone() {
 #[test]
 fn dry_run_previews_without_touching_the_node() {
     let mut standin = StandIn::start(simulated_node(3), json!({}));
-    load(&mut standin, "embedded:static", json!({ "fee-ppm": 130 })).unwrap();
+    standin
+        .load_fee_policy("default", "embedded:static", json!({ "fee-ppm": 130 }))
+        .unwrap();
     let preview = standin
         .call("revenue-run", json!({ "kind": "fee", "dry_run": true }))
         .unwrap();
@@ -71,7 +55,7 @@ fn dry_run_previews_without_touching_the_node() {
     standin
         .call("revenue-config", json!(["set", "dry-run", true]))
         .unwrap();
-    let cycle = run(&mut standin);
+    let cycle = standin.run_fee_cycle();
     assert_eq!(cycle["dry_run"], true);
     assert!(standin.calls_of("setchannel").is_empty());
 }
@@ -83,11 +67,13 @@ fn hot_swap_over_rpc_changes_the_next_cycle_without_a_restart() {
     let mut standin = StandIn::start(simulated_node(3), options);
     let mut cycle_ids = Vec::new();
     for (round, fee) in [120u32, 170, 240, 170].into_iter().enumerate() {
-        let report = load(&mut standin, "embedded:static", json!({ "fee-ppm": fee })).unwrap();
+        let report = standin
+            .load_fee_policy("default", "embedded:static", json!({ "fee-ppm": fee }))
+            .unwrap();
         if round > 0 {
             assert!(report["replaced"].as_str().unwrap().starts_with("static@"));
         }
-        let cycle = run(&mut standin);
+        let cycle = standin.run_fee_cycle();
         cycle_ids.push(cycle["cycle_id"].as_u64().unwrap());
         assert!(cycle["policy"].as_str().unwrap().starts_with("static@"));
         let last = standin.calls_of("setchannel").last().cloned().unwrap();
@@ -121,7 +107,9 @@ fn the_scheduler_keeps_cycling_across_a_swap() {
             .unwrap()
             .starts_with("one-percent@")
     );
-    load(&mut standin, "embedded:static", json!({ "fee-ppm": 110 })).unwrap();
+    standin
+        .load_fee_policy("default", "embedded:static", json!({ "fee-ppm": 110 }))
+        .unwrap();
     let id = first["cycle_id"].as_u64().unwrap();
     let mut next = wait_for_cycle(&mut standin, id);
     // A cycle already waiting on the lock may still have run the old version; the one after
@@ -139,12 +127,16 @@ fn the_scheduler_keeps_cycling_across_a_swap() {
 #[test]
 fn a_hostile_policy_is_refused_and_the_node_keeps_its_fees() {
     let mut standin = StandIn::start(simulated_node(3), json!({}));
-    install(&standin, "hostile_fee.wasm");
-    load(&mut standin, "embedded:static", json!({ "fee-ppm": 150 })).unwrap();
-    run(&mut standin);
+    standin.install_guest("hostile_fee.wasm");
+    standin
+        .load_fee_policy("default", "embedded:static", json!({ "fee-ppm": 150 }))
+        .unwrap();
+    standin.run_fee_cycle();
     let before = standin.calls_of("setchannel").len();
     for mode in ["loop", "oom", "panic", "absurd-fee", "huge-state"] {
-        let error = load(&mut standin, "hostile_fee.wasm", json!({ "mode": mode })).unwrap_err();
+        let error = standin
+            .load_fee_policy("default", "hostile_fee.wasm", json!({ "mode": mode }))
+            .unwrap_err();
         assert_eq!(error["code"], 1601, "{mode}: {error}");
         assert!(
             error["message"].as_str().unwrap().contains("canary"),
@@ -153,7 +145,7 @@ fn a_hostile_policy_is_refused_and_the_node_keeps_its_fees() {
     }
     let status = standin.call("revenue-status", json!([])).unwrap();
     assert_eq!(status["policies"][0]["name"], "static");
-    run(&mut standin);
+    standin.run_fee_cycle();
     assert_eq!(
         standin.calls_of("setchannel").len(),
         before,
@@ -164,19 +156,22 @@ fn a_hostile_policy_is_refused_and_the_node_keeps_its_fees() {
 #[test]
 fn a_policy_that_turns_hostile_is_quarantined() {
     let mut standin = StandIn::start(simulated_node(3), json!({}));
-    install(&standin, "hostile_fee.wasm");
-    load(&mut standin, "embedded:static", json!({ "fee-ppm": 150 })).unwrap();
-    run(&mut standin);
+    standin.install_guest("hostile_fee.wasm");
+    standin
+        .load_fee_policy("default", "embedded:static", json!({ "fee-ppm": 150 }))
+        .unwrap();
+    standin.run_fee_cycle();
     let turn = SAMPLE_NOW_SECS + 3600;
-    load(
-        &mut standin,
-        "hostile_fee.wasm",
-        json!({ "mode": "panic", "after-secs": turn }),
-    )
-    .unwrap();
+    standin
+        .load_fee_policy(
+            "default",
+            "hostile_fee.wasm",
+            json!({ "mode": "panic", "after-secs": turn }),
+        )
+        .unwrap();
     standin.daemon.lock().unwrap().node.advance_to(turn + 600);
     for _ in 0..3 {
-        let cycle = run(&mut standin);
+        let cycle = standin.run_fee_cycle();
         assert!(
             cycle["policy_error"]
                 .as_str()
@@ -188,7 +183,7 @@ fn a_policy_that_turns_hostile_is_quarantined() {
     let status = standin.call("revenue-status", json!([])).unwrap();
     assert_eq!(status["policies"][0]["state"], "fallback", "{status}");
     assert_eq!(status["policies"][0]["name"], "static");
-    let recovered = run(&mut standin);
+    let recovered = standin.run_fee_cycle();
     assert_eq!(recovered["policy_error"], Value::Null);
     assert!(recovered["policy"].as_str().unwrap().starts_with("static@"));
     let list = standin.call("revenue-policy-list", json!([])).unwrap();
@@ -203,7 +198,9 @@ fn a_policy_that_turns_hostile_is_quarantined() {
 #[test]
 fn shadow_mode_compares_without_executing() {
     let mut standin = StandIn::start(simulated_node(4), json!({}));
-    load(&mut standin, "embedded:static", json!({ "fee-ppm": 130 })).unwrap();
+    standin
+        .load_fee_policy("default", "embedded:static", json!({ "fee-ppm": 130 }))
+        .unwrap();
     let loaded = standin
         .call(
             "revenue-policy-shadow",
@@ -211,7 +208,7 @@ fn shadow_mode_compares_without_executing() {
         )
         .unwrap();
     assert_eq!(loaded["policy"], "balance-curve");
-    run(&mut standin);
+    standin.run_fee_cycle();
     assert!(
         standin
             .calls_of("setchannel")
@@ -238,7 +235,9 @@ fn shadow_mode_compares_without_executing() {
 #[test]
 fn policies_can_be_assigned_per_channel_and_peer() {
     let mut standin = StandIn::start(simulated_node(4), json!({}));
-    load(&mut standin, "embedded:static", json!({ "fee-ppm": 130 })).unwrap();
+    standin
+        .load_fee_policy("default", "embedded:static", json!({ "fee-ppm": 130 }))
+        .unwrap();
     standin
         .call(
             "revenue-policy-load",
@@ -251,7 +250,7 @@ fn policies_can_be_assigned_per_channel_and_peer() {
         .call("revenue-policy-assign", json!(["fee", "premium", special]))
         .unwrap();
     assert_eq!(assigned["assignments"].as_array().unwrap().len(), 1);
-    let cycle = run(&mut standin);
+    let cycle = standin.run_fee_cycle();
     let slots = cycle["slots"].as_array().unwrap();
     assert_eq!(slots.len(), 2, "{cycle}");
     assert!(
@@ -308,7 +307,7 @@ fn a_loaded_rebalance_policy_rebalances_through_lightningd() {
         .call("revenue-rebalance-run", json!({ "dry_run": "maybe" }))
         .unwrap_err();
     assert_eq!(bad["code"], -32602, "{bad}");
-    install(&standin, "simple_rebalance.wasm");
+    standin.install_guest("simple_rebalance.wasm");
     standin
         .call(
             "revenue-policy-load",
@@ -354,7 +353,7 @@ fn a_loaded_rebalance_policy_rebalances_on_schedule() {
     );
     let status = standin.call("revenue-status", json!([])).unwrap();
     assert_eq!(status["last_cycle"]["rebalance"], Value::Null, "{status}");
-    install(&standin, "simple_rebalance.wasm");
+    standin.install_guest("simple_rebalance.wasm");
     standin
         .call(
             "revenue-policy-load",

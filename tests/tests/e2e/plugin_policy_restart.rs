@@ -2,31 +2,14 @@
 //! RPCs' errors and logs, through the stand-in lightningd.
 
 use revops::model::sample::SAMPLE_NOW_SECS;
-use revops_tests::{
-    built_guest,
-    standin::{StandIn, simulated_node},
-};
+use revops_tests::standin::{StandIn, simulated_node};
 use serde_json::{Value, json};
 use std::time::{Duration, Instant};
 
-fn run(standin: &mut StandIn) -> Value {
-    standin
-        .call("revenue-run", json!(["fee"]))
-        .expect("cycle runs")
-}
-
 fn load(standin: &mut StandIn, slot: &str, path: &str, params: Value) -> Value {
     standin
-        .call(
-            "revenue-policy-load",
-            json!({ "kind": "fee", "name": slot, "path": path, "params": params }),
-        )
+        .load_fee_policy(slot, path, params)
         .unwrap_or_else(|e| panic!("{path} loads into {slot}: {e}"))
-}
-
-fn install(standin: &StandIn, guest: &str) {
-    let dir = standin.dir().join("revops").join("policies");
-    std::fs::copy(built_guest(guest), dir.join(guest)).expect("copy guest");
 }
 
 /// The fee slot `name` as `revenue-policy-list` shows it.
@@ -53,7 +36,7 @@ fn restart(standin: StandIn) -> StandIn {
 /// Loads the hostile guest (panicking from one hour after the sample time) into `slot` and
 /// moves the node past that hour.
 fn turn_hostile(standin: &mut StandIn, slot: &str) {
-    install(standin, "hostile_fee.wasm");
+    standin.install_guest("hostile_fee.wasm");
     let turn = SAMPLE_NOW_SECS + 3600;
     load(
         standin,
@@ -81,7 +64,7 @@ fn a_rollback_survives_a_restart() {
         label_of(&rolled, "active").starts_with("static@"),
         "{rolled}"
     );
-    run(&mut standin);
+    standin.run_fee_cycle();
 
     let mut restarted = restart(standin);
     let default = slot(&mut restarted, "default").expect("default slot");
@@ -94,7 +77,7 @@ fn a_rollback_survives_a_restart() {
         "the version rolled back from is the last-known-good: {default}"
     );
     // static's parameters came back with it: its 150 ppm are already on the chain.
-    let cycle = run(&mut restarted);
+    let cycle = restarted.run_fee_cycle();
     assert_eq!(cycle["counts"]["unchanged"], 3, "{cycle}");
     assert!(restarted.calls_of("setchannel").is_empty());
 }
@@ -108,10 +91,10 @@ fn a_quarantined_version_never_serves_again_after_a_restart() {
         "embedded:static",
         json!({ "fee-ppm": 150 }),
     );
-    run(&mut standin);
+    standin.run_fee_cycle();
     turn_hostile(&mut standin, "default");
     for _ in 0..3 {
-        run(&mut standin);
+        standin.run_fee_cycle();
     }
     let before = slot(&mut standin, "default").unwrap();
     assert_eq!(before["state"], "fallback", "{before}");
@@ -131,7 +114,7 @@ fn a_quarantined_version_never_serves_again_after_a_restart() {
             .contains("deliberate panic"),
         "{after}"
     );
-    let cycle = run(&mut restarted);
+    let cycle = restarted.run_fee_cycle();
     assert_eq!(cycle["policy_error"], Value::Null, "{cycle}");
     assert!(cycle["policy"].as_str().unwrap().starts_with("static@"));
 }
@@ -145,7 +128,7 @@ fn a_holding_slot_stays_holding_after_a_restart() {
         .call("revenue-policy-assign", json!(["fee", "premium", channel]))
         .unwrap();
     for _ in 0..3 {
-        run(&mut standin);
+        standin.run_fee_cycle();
     }
     assert_eq!(slot(&mut standin, "premium").unwrap()["state"], "holding");
 
@@ -157,7 +140,7 @@ fn a_holding_slot_stays_holding_after_a_restart() {
         label_of(&premium, "quarantined").starts_with("hostile-fee@"),
         "{premium}"
     );
-    run(&mut restarted);
+    restarted.run_fee_cycle();
     assert!(
         restarted
             .calls_of("setchannel")
@@ -246,7 +229,7 @@ fn policy_failures_log_warnings_with_plain_slot_names() {
     );
     turn_hostile(&mut standin, "default");
     for _ in 0..3 {
-        run(&mut standin);
+        standin.run_fee_cycle();
     }
     let deadline = Instant::now() + Duration::from_secs(20);
     let quarantined = |logs: &[String]| logs.iter().any(|l| l.contains("policy quarantined"));

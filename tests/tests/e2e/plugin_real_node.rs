@@ -7,10 +7,7 @@ use serde_json::{Value, json};
 
 fn load_static(standin: &mut StandIn, fee_ppm: u32) {
     standin
-        .call(
-            "revenue-policy-load",
-            json!(["fee", "default", "embedded:static", { "fee-ppm": fee_ppm }]),
-        )
+        .load_fee_policy("default", "embedded:static", json!({ "fee-ppm": fee_ppm }))
         .unwrap();
 }
 
