@@ -90,54 +90,58 @@ pub fn judge(
         return FeeVerdict::Unchanged;
     }
     if correcting {
+        // Hysteresis and the rate limits exist against gossip noise, not against bounds.
         adjustments.push(format!(
             "the fee on chain {} is outside the bounds {}..{}: corrected at once",
             facts.chain_ppm,
             floor_of(facts.bounds, probing),
             facts.bounds.max
         ));
-        return FeeVerdict::Apply {
-            fee_ppm: ppm,
-            fee_base: base,
-            adjustments,
-        };
-    }
-    if !state_changed
-        && base == facts.chain_base
-        && within_hysteresis(facts.record.fee_ppm, ppm, config.hysteresis_pct)
-    {
-        return FeeVerdict::Suppress {
-            reason: format!(
-                "{ppm} is within {} % of the last broadcast {} (gossip hysteresis)",
-                config.hysteresis_pct, facts.record.fee_ppm
-            ),
-        };
-    }
-    if facts.broadcasts_last_day >= config.max_broadcasts_per_day {
-        return FeeVerdict::Suppress {
-            reason: format!(
-                "rate limit: {} broadcasts in the last 24 h (max {})",
-                facts.broadcasts_last_day, config.max_broadcasts_per_day
-            ),
-        };
-    }
-    if !state_changed
-        && let Some(at) = facts.record.broadcast_at
-        && now.saturating_sub(at) < config.min_broadcast_interval_secs
-    {
-        return FeeVerdict::Suppress {
-            reason: format!(
-                "rate limit: last broadcast {} s ago (min interval {} s)",
-                now.saturating_sub(at),
-                config.min_broadcast_interval_secs
-            ),
-        };
+    } else if let Some(reason) = gossip_limit(ppm, base, state_changed, facts, config, now) {
+        return FeeVerdict::Suppress { reason };
     }
     FeeVerdict::Apply {
         fee_ppm: ppm,
         fee_base: base,
         adjustments,
     }
+}
+
+/// Why hysteresis or a rate limit holds this change back, if one does.
+fn gossip_limit(
+    ppm: Ppm,
+    base: Msat,
+    state_changed: bool,
+    facts: &ChannelFacts<'_>,
+    config: &FeeConfig,
+    now: u64,
+) -> Option<String> {
+    if !state_changed
+        && base == facts.chain_base
+        && within_hysteresis(facts.record.fee_ppm, ppm, config.hysteresis_pct)
+    {
+        return Some(format!(
+            "{ppm} is within {} % of the last broadcast {} (gossip hysteresis)",
+            config.hysteresis_pct, facts.record.fee_ppm
+        ));
+    }
+    if facts.broadcasts_last_day >= config.max_broadcasts_per_day {
+        return Some(format!(
+            "rate limit: {} broadcasts in the last 24 h (max {})",
+            facts.broadcasts_last_day, config.max_broadcasts_per_day
+        ));
+    }
+    if !state_changed
+        && let Some(at) = facts.record.broadcast_at
+        && now.saturating_sub(at) < config.min_broadcast_interval_secs
+    {
+        return Some(format!(
+            "rate limit: last broadcast {} s ago (min interval {} s)",
+            now.saturating_sub(at),
+            config.min_broadcast_interval_secs
+        ));
+    }
+    None
 }
 
 /// The floor a fee may not go under: 0 only for an active zero-fee probe, else at least 1,
