@@ -26,7 +26,7 @@ pub use config::StoredConfig;
 pub use cycles::{CycleRecord, DecisionRecord};
 pub use defibrillator::ProbeRecord;
 pub use fee_state::{BroadcastEntry, FeeRecord};
-pub use forwards::ForwardTotals;
+pub use forwards::{ForwardIndex, ForwardTotals};
 pub use intents::{Intent, IntentStatus};
 pub use lds::{Investor, LdsLedger};
 pub use payout_runs::{LineStatus, PayoutLine, PayoutRun, RunStatus};
