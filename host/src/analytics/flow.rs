@@ -201,6 +201,26 @@ impl FlowTracker {
             failed_out_amount_7d: Msat::new(flow.week.failed_out_msat),
         }
     }
+
+    /// Everything the channel ever did, without touching the windows: forwards out, their
+    /// fees, and `local_failed` forwards out (the simulator samples these hourly).
+    pub fn totals(&self, channel: ShortChannelId) -> FlowTotals {
+        self.channels
+            .get(&channel)
+            .map_or_else(FlowTotals::default, |flow| FlowTotals {
+                forwards_out: u64::from(flow.total.forwards_out),
+                fees_earned: Msat::new(flow.total.fees_out_msat),
+                failed_out: u64::from(flow.total.failed_out),
+            })
+    }
+}
+
+/// A channel's all-time totals (`FlowTracker::totals`).
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct FlowTotals {
+    pub forwards_out: u64,
+    pub fees_earned: Msat,
+    pub failed_out: u64,
 }
 
 #[cfg(test)]

@@ -9,4 +9,4 @@ pub mod mempool;
 pub mod profit_cache;
 pub mod profitability;
 
-pub use flow::FlowTracker;
+pub use flow::{FlowTotals, FlowTracker};

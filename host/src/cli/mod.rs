@@ -2,6 +2,9 @@
 //! dispatches, and turns errors into a one-line message and a non-zero exit code.
 
 mod chart;
+mod league;
+mod league_stats;
+mod league_table;
 mod policy_check;
 mod policy_new;
 mod simulate;
@@ -31,9 +34,22 @@ enum Command {
 
 #[derive(Args)]
 pub struct SimulateArgs {
-    /// A built-in scenario (default, mempool-spike, htlc-flood, mixed-market) or a .toml/.json file.
-    #[arg(long, default_value = "default")]
-    pub scenario: String,
+    /// A built-in scenario (default, mempool-spike, htlc-flood, mixed-market) or a .toml/.json
+    /// file (default: default). With --league, repeatable: each one joins the generated ones.
+    #[arg(long = "scenario", value_name = "NAME|FILE")]
+    pub scenarios: Vec<String>,
+    /// Run every fee policy (shipped ones and any --policy) on many scenarios and rank them.
+    #[arg(long)]
+    pub league: bool,
+    /// League: the scenario family to generate from (see `league_scenarios` for what exists).
+    #[arg(long, requires = "league")]
+    pub family: Option<String>,
+    /// League: how many generated scenarios (seeds 1..=N; default 30).
+    #[arg(long, requires = "league", conflicts_with = "seeds")]
+    pub count: Option<u64>,
+    /// League: the seeds of the generated scenarios, A..B (B excluded) or A..=B.
+    #[arg(long, requires = "league", value_name = "A..B")]
+    pub seeds: Option<String>,
     /// Days to simulate (default: the scenario's).
     #[arg(long)]
     pub days: Option<u32>,
@@ -41,7 +57,7 @@ pub struct SimulateArgs {
     #[arg(long)]
     pub channels: Option<usize>,
     /// Random seed (default: the scenario's).
-    #[arg(long)]
+    #[arg(long, conflicts_with = "league")]
     pub seed: Option<u64>,
     /// A policy to run: "KIND=PATH [KEY=VALUE ...]"; PATH may be embedded:NAME. Repeatable.
     #[arg(long = "policy", value_name = "KIND=PATH")]
@@ -52,7 +68,8 @@ pub struct SimulateArgs {
     /// Print the full reports as JSON.
     #[arg(long)]
     pub json: bool,
-    /// Write report.json and chart.svg into this directory.
+    /// Write report.json, chart.svg and timeseries.csv into this directory (league: one
+    /// directory per scenario, and league.json).
     #[arg(long)]
     pub out: Option<PathBuf>,
 }
@@ -117,7 +134,8 @@ pub struct CheckArgs {
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
-    init_logging();
+    // A simulation's logs carry simulated time (a span per cycle), not the wall clock.
+    init_logging(!matches!(cli.command, Command::Simulate(_)));
     let result = match cli.command {
         Command::Policy(PolicyCommand::Check(args)) => policy_check::run(&args),
         Command::Simulate(args) => simulate::run(&args),
@@ -137,12 +155,16 @@ pub fn main() -> ExitCode {
 }
 
 /// Logs to stderr (stdout carries results). `REVOPS_LOG` takes a tracing filter.
-fn init_logging() {
+fn init_logging(wall_clock: bool) {
     let filter = tracing_subscriber::EnvFilter::try_from_env("REVOPS_LOG")
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("warn,revops::policy=info"));
-    tracing_subscriber::fmt()
+    let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
-        .with_target(false)
-        .init();
+        .with_target(false);
+    if wall_clock {
+        builder.init();
+    } else {
+        builder.without_time().init();
+    }
 }

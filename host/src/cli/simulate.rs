@@ -1,11 +1,11 @@
 //! `revops simulate`: run fee policies through a scenario on the simulated node and compare.
 
-use super::{SimulateArgs, chart};
+use super::{SimulateArgs, chart, league};
 use crate::{
     embedded,
     model::{PolicyKind, params_from_words},
     runtime::{PolicySource, Sandbox, loader},
-    sim::{PolicyUnderTest, Scenario, SimReport, simulate},
+    sim::{CSV_HEADER, PolicyUnderTest, Scenario, SimOptions, SimReport, SimRun, simulate_with},
 };
 use anyhow::{Context as _, anyhow, bail};
 use serde_json::json;
@@ -16,7 +16,15 @@ use std::{
 };
 
 pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
-    let mut scenario = load_scenario(&args.scenario)?;
+    if args.league {
+        return league::run(args);
+    }
+    let name = match args.scenarios.as_slice() {
+        [] => "default",
+        [one] => one.as_str(),
+        _ => bail!("--scenario: one scenario per run (several need --league)"),
+    };
+    let mut scenario = load_scenario(name)?;
     if let Some(days) = args.days {
         scenario.days = days;
     }
@@ -25,7 +33,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
     }
     scenario.validate()?;
     let (policies, rebalancer) = policies_to_run(args)?;
-    let sandbox = Sandbox::new(None).context("starting the WASM sandbox")?;
+    let sandbox = Sandbox::for_simulation().context("starting the WASM sandbox")?;
     let channel_count = scenario.channel_specs(args.channels).len();
     let show_progress = !args.json && std::io::stderr().is_terminal();
     if !args.json {
@@ -44,7 +52,10 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
     let done = AtomicU64::new(0);
     let total =
         policies.len() as u64 * u64::from(scenario.days) * 1440 / u64::from(scenario.cycle_minutes);
-    let reports: Vec<anyhow::Result<SimReport>> = std::thread::scope(|scope| {
+    let options = SimOptions {
+        hourly: args.out.is_some(),
+    };
+    let runs: Vec<anyhow::Result<SimRun>> = std::thread::scope(|scope| {
         let handles: Vec<_> = policies
             .iter()
             .map(|policy| {
@@ -57,12 +68,13 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
                             draw_progress(now, total);
                         }
                     };
-                    simulate(
+                    simulate_with(
                         scenario,
                         args.channels,
                         policy,
                         rebalancer,
                         sandbox,
+                        options,
                         &mut progress,
                     )
                     .map_err(anyhow::Error::from)
@@ -80,7 +92,17 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
     if show_progress {
         eprint!("\r{:60}\r", "");
     }
-    let reports: Vec<SimReport> = reports.into_iter().collect::<anyhow::Result<_>>()?;
+    let runs: Vec<SimRun> = runs.into_iter().collect::<anyhow::Result<_>>()?;
+    if let Some(dir) = &args.out {
+        write_out(dir, &runs)?;
+        if !args.json {
+            eprintln!(
+                "wrote {0}/report.json, {0}/chart.svg and {0}/timeseries.csv",
+                dir.display()
+            );
+        }
+    }
+    let reports: Vec<SimReport> = runs.into_iter().map(|r| r.report).collect();
 
     if args.json {
         println!(
@@ -90,16 +112,10 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
     } else {
         print_table(&scenario, &reports, rebalancer.as_ref());
     }
-    if let Some(dir) = &args.out {
-        write_out(dir, &reports)?;
-        if !args.json {
-            eprintln!("wrote {0}/report.json and {0}/chart.svg", dir.display());
-        }
-    }
     Ok(())
 }
 
-fn load_scenario(name_or_path: &str) -> anyhow::Result<Scenario> {
+pub(super) fn load_scenario(name_or_path: &str) -> anyhow::Result<Scenario> {
     let path = Path::new(name_or_path);
     if path.exists() {
         return Ok(Scenario::from_file(path)?);
@@ -110,7 +126,7 @@ fn load_scenario(name_or_path: &str) -> anyhow::Result<Scenario> {
 /// Which fee policies run: the `--policy fee=…` ones, the shipped baselines too with
 /// `--compare`, or just the default fee policy. Plus at most one rebalance policy, which
 /// runs alongside every fee policy.
-fn policies_to_run(
+pub(super) fn policies_to_run(
     args: &SimulateArgs,
 ) -> anyhow::Result<(Vec<PolicyUnderTest>, Option<PolicyUnderTest>)> {
     let mut policies = Vec::new();
@@ -128,11 +144,11 @@ fn policies_to_run(
             }
         }
     }
-    if args.compare || policies.is_empty() {
+    if args.compare || args.league || policies.is_empty() {
         let shipped = embedded::SHIPPED
             .iter()
             .filter(|p| p.kind == PolicyKind::Fee)
-            .filter(|p| args.compare || p.name == embedded::DEFAULT_FEE_POLICY);
+            .filter(|p| args.compare || args.league || p.name == embedded::DEFAULT_FEE_POLICY);
         for policy in shipped {
             if !policies.iter().any(|p| p.label == policy.name) {
                 policies.push(embedded_policy(policy.name)?);
@@ -181,7 +197,7 @@ fn parse_policy(spec: &str) -> anyhow::Result<(PolicyKind, PolicyUnderTest)> {
     Ok((kind, policy))
 }
 
-fn names(policies: &[PolicyUnderTest]) -> String {
+pub(super) fn names(policies: &[PolicyUnderTest]) -> String {
     policies
         .iter()
         .map(|p| p.label.as_str())
@@ -189,7 +205,7 @@ fn names(policies: &[PolicyUnderTest]) -> String {
         .join(", ")
 }
 
-fn draw_progress(done: u64, total: u64) {
+pub(super) fn draw_progress(done: u64, total: u64) {
     let width = 40;
     let filled = (done * width / total.max(1)) as usize;
     eprint!(
@@ -201,7 +217,7 @@ fn draw_progress(done: u64, total: u64) {
     let _ = std::io::stderr().flush();
 }
 
-fn sat(msat: u64) -> String {
+pub(super) fn sat(msat: u64) -> String {
     let sat = msat / 1000;
     let digits = sat.to_string();
     let mut out = String::new();
@@ -214,7 +230,7 @@ fn sat(msat: u64) -> String {
     out
 }
 
-fn signed_sat(msat: i64) -> String {
+pub(super) fn signed_sat(msat: i64) -> String {
     let magnitude = sat(msat.unsigned_abs());
     if msat < 0 && magnitude != "0" {
         format!("-{magnitude}")
@@ -261,12 +277,9 @@ fn print_table(scenario: &Scenario, reports: &[SimReport], rebalancer: Option<&P
         );
     }
     println!();
-    println!(
-        "failed = forwards we could not make (no liquidity or no free HTLC slot on our side);"
-    );
-    println!(
-        "bcast/ch/d = fee broadcasts per channel per day; avg local = mean local share at the end."
-    );
+    for line in LEGEND {
+        println!("{}", wrap(line, WRAP, ""));
+    }
     match rebalancer {
         Some(r) => {
             println!(
@@ -312,10 +325,10 @@ fn print_rebalancing(report: &SimReport) {
             labels.join(", ")
         }
     };
-    println!(
-        "{:<28} defibrillator: {} diagnostic rebalances ({} completed), {} zero-fee probes ({} routed); \
-         zombies at the end: {}; stagnant: {}",
-        "",
+    let indent = " ".repeat(29);
+    let mut text = format!(
+        "defibrillator: {} diagnostic rebalances ({} completed) and {} zero-fee probes ({} routed) \
+         on channels the fee policy priced at zero; zombies at the end: {}; stagnant: {}.",
         defib.diagnostics_sent,
         defib.diagnostics_completed,
         defib.probes,
@@ -323,9 +336,51 @@ fn print_rebalancing(report: &SimReport) {
         names(&defib.zombies),
         names(&defib.stagnant)
     );
+    if defib.probes_unpriced > 0 || !defib.untested_zombies.is_empty() {
+        text.push_str(&format!(
+            " Untested: {} probes the fee policy kept a fee on ({} diagnostic rebalances went \
+             to them); zombie by rule but never probed at zero: {}.",
+            defib.probes_unpriced,
+            defib.diagnostics_untested,
+            names(&defib.untested_zombies)
+        ));
+    }
+    println!("{indent}{}", wrap(&text, WRAP, &indent));
 }
 
-fn truncate(text: &str, width: usize) -> String {
+/// Width of the explanatory text under the table.
+const WRAP: usize = 100;
+
+/// What the table's columns mean.
+const LEGEND: &[&str] = &[
+    "failed = forwards we could not make (no liquidity or no free HTLC slot on our side).",
+    "bcast/ch/d = fee broadcasts per channel per day; avg local = mean local share at the end.",
+    "suppressed = proposals the host's guards sent nothing for (gossip hysteresis, the daily \
+     broadcast limit, the minimum interval, or the policy holding the channel); the fee stayed.",
+    "clamped = proposals the guards changed before broadcasting (kept within the fee bounds, \
+     the maximum step per change, or the base-fee ceiling).",
+];
+
+/// Word-wraps `text` to `width` columns; lines after the first start with `indent` (the first
+/// line's own indent is the caller's, assumed as wide).
+pub(super) fn wrap(text: &str, width: usize, indent: &str) -> String {
+    let room = width.saturating_sub(indent.chars().count()).max(20);
+    let mut lines: Vec<String> = vec![String::new()];
+    for word in text.split_whitespace() {
+        let line = lines.last_mut().expect("one line at least");
+        if !line.is_empty() && line.chars().count() + 1 + word.chars().count() > room {
+            lines.push(word.to_owned());
+        } else {
+            if !line.is_empty() {
+                line.push(' ');
+            }
+            line.push_str(word);
+        }
+    }
+    lines.join(&format!("\n{indent}"))
+}
+
+pub(super) fn truncate(text: &str, width: usize) -> String {
     if text.chars().count() <= width {
         return text.to_owned();
     }
@@ -334,10 +389,45 @@ fn truncate(text: &str, width: usize) -> String {
     cut
 }
 
-fn write_out(dir: &Path, reports: &[SimReport]) -> anyhow::Result<()> {
+fn write_out(dir: &Path, runs: &[SimRun]) -> anyhow::Result<()> {
     std::fs::create_dir_all(dir).with_context(|| format!("creating {}", dir.display()))?;
+    let reports: Vec<&SimReport> = runs.iter().map(|r| &r.report).collect();
     let json = serde_json::to_string_pretty(&json!({ "reports": reports }))?;
     std::fs::write(dir.join("report.json"), json)?;
-    std::fs::write(dir.join("chart.svg"), chart::render(reports))?;
+    let reports: Vec<SimReport> = reports.into_iter().cloned().collect();
+    std::fs::write(dir.join("chart.svg"), chart::render(&reports))?;
+    write_timeseries(&dir.join("timeseries.csv"), runs)
+}
+
+/// `timeseries.csv`: every channel, every hour, every policy of `runs`.
+pub(super) fn write_timeseries(path: &Path, runs: &[SimRun]) -> anyhow::Result<()> {
+    let file =
+        std::fs::File::create(path).with_context(|| format!("creating {}", path.display()))?;
+    let mut out = std::io::BufWriter::new(file);
+    writeln!(out, "{CSV_HEADER}")?;
+    for run in runs {
+        if let Some(series) = &run.timeseries {
+            let r = &run.report;
+            series.write_csv(&mut out, &r.scenario, r.seed, &r.policy)?;
+        }
+    }
+    out.flush()?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::wrap;
+
+    #[test]
+    fn wrapping_keeps_words_and_indents_continuations() {
+        let text = "one two three four five six seven eight nine ten eleven twelve";
+        let wrapped = wrap(text, 24, "  ");
+        for line in wrapped.lines() {
+            assert!(line.chars().count() <= 24, "{line:?}");
+        }
+        assert!(wrapped.lines().skip(1).all(|l| l.starts_with("  ")));
+        let words: Vec<&str> = wrapped.split_whitespace().collect();
+        assert_eq!(words.join(" "), text);
+    }
 }

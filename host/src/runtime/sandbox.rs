@@ -12,8 +12,9 @@ use super::{
 };
 use sha2::{Digest, Sha256};
 use std::{
+    collections::HashMap,
     path::{Path, PathBuf},
-    sync::Arc,
+    sync::{Arc, Mutex, PoisonError},
     time::{Duration, Instant},
 };
 use wasmtime::{
@@ -70,6 +71,10 @@ pub struct Sandbox {
     cache: Option<ComponentCache>,
     /// The executable that compiles large components out of process (`compile_child`).
     compiler: Option<PathBuf>,
+    /// Components compiled in this process, by hash, when memoizing (`for_simulation`): a
+    /// league loads the same few policies hundreds of times. Off in the plugin, whose swaps
+    /// would otherwise keep every replaced component's code.
+    memo: Option<Mutex<HashMap<[u8; 32], Component>>>,
 }
 
 impl Sandbox {
@@ -77,6 +82,16 @@ impl Sandbox {
     /// `cache_dir`, compiled policies are kept there between runs.
     pub fn new(cache_dir: Option<&Path>) -> anyhow::Result<Arc<Self>> {
         Self::with_allocation(cache_dir, Allocation::OnDemand, None)
+    }
+
+    /// `new(None)` that compiles each distinct component once per process and hands out the
+    /// same compiled code for every later load (simulations load the same policies per run).
+    pub fn for_simulation() -> anyhow::Result<Arc<Self>> {
+        let mut sandbox = Self::with_allocation(None, Allocation::OnDemand, None)?;
+        Arc::get_mut(&mut sandbox)
+            .expect("just made, not shared")
+            .memo = Some(Mutex::new(HashMap::new()));
+        Ok(sandbox)
     }
 
     /// Builds the engine with the given allocation. Both allocations compile alike, so they
@@ -119,6 +134,7 @@ impl Sandbox {
             wasi_linker,
             cache,
             compiler,
+            memo: None,
         }))
     }
 
@@ -148,6 +164,36 @@ impl Sandbox {
         sha256: &[u8; 32],
     ) -> Result<(Component, CompileReport), LoadError> {
         let started = Instant::now();
+        if let Some(component) = self.memoized(sha256) {
+            let report = CompileReport {
+                source: CompileSource::Cache,
+                elapsed: started.elapsed(),
+            };
+            return Ok((component, report));
+        }
+        let (component, report) = self.compile_uncached(wasm, sha256, started)?;
+        if let Some(memo) = &self.memo {
+            memo.lock()
+                .unwrap_or_else(PoisonError::into_inner)
+                .insert(*sha256, component.clone());
+        }
+        Ok((component, report))
+    }
+
+    fn memoized(&self, sha256: &[u8; 32]) -> Option<Component> {
+        let memo = self.memo.as_ref()?;
+        memo.lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .get(sha256)
+            .cloned()
+    }
+
+    fn compile_uncached(
+        &self,
+        wasm: &[u8],
+        sha256: &[u8; 32],
+        started: Instant,
+    ) -> Result<(Component, CompileReport), LoadError> {
         if let Some(component) = self
             .cache
             .as_ref()

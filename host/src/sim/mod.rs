@@ -11,8 +11,10 @@ mod payments;
 mod report;
 mod run;
 pub mod scenario;
+mod timeseries;
 
 pub use network::{MarketStats, SimNetwork};
-pub use report::{ChannelSummary, Series, SimReport, TrackedChannel};
-pub use run::{PolicyUnderTest, SimError, simulate};
+pub use report::{ChannelSummary, DefibrillatorSummary, Series, SimReport, TrackedChannel};
+pub use run::{PolicyUnderTest, SimError, SimOptions, SimRun, simulate, simulate_with};
 pub use scenario::{Scenario, ScenarioError};
+pub use timeseries::{CSV_HEADER, HourRow, Timeseries};

@@ -51,17 +51,28 @@ pub struct ChannelSummary {
     pub final_class: ProfitabilityClass,
 }
 
-/// What the channel defibrillator did over the run (spec: channel defibrillator).
+/// What the channel defibrillator did over the run (spec: channel defibrillator). A channel
+/// is tested only where the fee policy priced its probe at zero; diagnostics, probes and
+/// zombies count there alone, and what was opened but never priced at zero is counted apart.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct DefibrillatorSummary {
+    /// Diagnostic rebalances to channels whose probe was priced at zero.
     pub diagnostics_sent: u64,
     pub diagnostics_completed: u64,
+    /// Diagnostic rebalances to channels whose probe the fee policy never priced at zero.
+    pub diagnostics_untested: u64,
+    /// Probes during which the channel's fee actually stood at zero.
     pub probes: u64,
-    /// Probes that ended because the channel routed.
+    /// Of those, probes that ended because the channel routed.
     pub probes_routed: u64,
-    /// Labels of the channels classed stagnant candidates and zombies at the end.
+    /// Probes opened that the fee policy never priced at zero.
+    pub probes_unpriced: u64,
+    /// Labels of the channels classed stagnant candidates at the end.
     pub stagnant: Vec<String>,
+    /// Zombies at the end whose probe was priced at zero.
     pub zombies: Vec<String>,
+    /// Classed zombie by the rule, but never probed at zero fee: not a tested verdict.
+    pub untested_zombies: Vec<String>,
 }
 
 /// Sampled over the run, for charts.
@@ -69,6 +80,11 @@ pub struct DefibrillatorSummary {
 pub struct Series {
     pub at_secs: Vec<u64>,
     pub cumulative_revenue_msat: Vec<u64>,
+    pub cumulative_broadcasts: Vec<u64>,
+    pub cumulative_failed_forwards: Vec<u64>,
+    /// Mean fee and mean local share over all channels.
+    pub mean_fee_ppm: Vec<u64>,
+    pub mean_local_share: Vec<f64>,
     pub tracked: Vec<TrackedChannel>,
 }
 

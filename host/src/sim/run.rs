@@ -4,6 +4,7 @@ use super::{
     network::SimNetwork,
     report::{ChannelSummary, DefibrillatorSummary, Series, SimReport, TrackedChannel, round4},
     scenario::Scenario,
+    timeseries::{HourlySampler, Timeseries},
 };
 use crate::{
     analytics::{
@@ -12,18 +13,20 @@ use crate::{
     },
     config::ConfigSnapshot,
     cycle::{
-        CycleDeps, CycleError, VerdictCounts, ingest_forwards, run_fee_cycle, run_rebalance_cycle,
+        CycleDeps, CycleError, FeeCycleReport, VerdictCounts, ingest_forwards, run_fee_cycle,
+        run_rebalance_cycle,
     },
+    guards::fee::FeeVerdict,
     model::{PolicyKind, ProfitabilityClass},
     node::Node,
     rng::SplitMix64,
     runtime::{Canary, LoadError, PolicySource, Registry, RuntimeLimits, Sandbox},
     scid::ShortChannelId,
-    store::{Durability, Store, StoreError},
+    store::{ProbeRecord, Store, StoreError},
 };
 use serde_json::Value;
 use std::{
-    collections::{BTreeMap, HashMap},
+    collections::{BTreeMap, HashMap, HashSet},
     sync::Arc,
 };
 
@@ -53,8 +56,19 @@ pub enum SimError {
     Store(#[from] StoreError),
     #[error(transparent)]
     Node(#[from] crate::node::NodeError),
-    #[error("scratch database: {0}")]
-    Scratch(#[from] std::io::Error),
+}
+
+/// What a run records beyond its report.
+#[derive(Copy, Clone, Debug, Default)]
+pub struct SimOptions {
+    /// Sample every channel every simulated hour (`SimRun::timeseries`).
+    pub hourly: bool,
+}
+
+/// A run's report and, when asked for, its hourly timeseries.
+pub struct SimRun {
+    pub report: SimReport,
+    pub timeseries: Option<Timeseries>,
 }
 
 /// Simulates `policy` on `scenario` (optionally with `channels` channels) and reports. With
@@ -68,6 +82,28 @@ pub fn simulate(
     sandbox: &Arc<Sandbox>,
     progress: &mut dyn FnMut(u64, u64),
 ) -> Result<SimReport, SimError> {
+    let run = simulate_with(
+        scenario,
+        channels,
+        policy,
+        rebalancer,
+        sandbox,
+        SimOptions::default(),
+        progress,
+    )?;
+    Ok(run.report)
+}
+
+/// `simulate`, recording what `options` asks for besides the report.
+pub fn simulate_with(
+    scenario: &Scenario,
+    channels: Option<usize>,
+    policy: &PolicyUnderTest,
+    rebalancer: Option<&PolicyUnderTest>,
+    sandbox: &Arc<Sandbox>,
+    options: SimOptions,
+    progress: &mut dyn FnMut(u64, u64),
+) -> Result<SimRun, SimError> {
     let registry = Registry::new(sandbox.clone(), None, 3);
     let load = |kind: PolicyKind, policy: &PolicyUnderTest| {
         registry
@@ -90,8 +126,8 @@ pub fn simulate(
     if let Some(rebalancer) = rebalancer {
         load(PolicyKind::Rebalance, rebalancer)?;
     }
-    let scratch = tempfile::tempdir()?;
-    let mut store = Store::open(&scratch.path().join("sim.sqlite3"), Durability::Scratch)?;
+    // Same schema and code path as on disk, without the file system.
+    let mut store = Store::open_in_memory()?;
     let mut network = SimNetwork::new(scenario, channels);
     let mut flows = FlowTracker::default();
     let config = ConfigSnapshot::default();
@@ -116,16 +152,35 @@ pub fn simulate(
             .collect(),
         ..Series::default()
     };
+    let mut hourly = options.hourly.then(|| {
+        HourlySampler::new(
+            scenario.start,
+            ids.iter().copied().zip(labels.iter().cloned()).collect(),
+        )
+    });
+    let mut zero_priced = ZeroPriced::default();
     let mut verdicts = VerdictCounts::default();
     let mut policy_errors = 0;
     for step in 0..total {
+        let now = network.now_secs();
+        let _clock = tracing::warn_span!(
+            "sim",
+            policy = %policy.label,
+            at = %sim_clock(now.saturating_sub(scenario.start))
+        )
+        .entered();
+        ingest_forwards(&network, &mut store, &mut flows)?;
+        if let Some(hourly) = &mut hourly
+            && hourly.hour_passed(now)
+        {
+            hourly.sample(now, &network.fees_ppm(), &network.local_shares(), &flows);
+        }
         let mut deps = CycleDeps {
             node: &mut network,
             store: &mut store,
             registry: &registry,
             flows: &mut flows,
         };
-        ingest_forwards(deps.node, deps.store, deps.flows)?;
         if rebalancer.is_some() && step % REBALANCE_EVERY == REBALANCE_EVERY - 1 {
             let rebalancing =
                 run_rebalance_cycle(&mut deps, &config, SLOT, seeds.next_u64(), false)?;
@@ -134,6 +189,10 @@ pub fn simulate(
         let report = run_fee_cycle(&mut deps, &config, SLOT, seeds.next_u64(), false)?;
         add_counts(&mut verdicts, &report.counts);
         policy_errors += u64::from(report.policy_error.is_some());
+        zero_priced.observe(&report, now);
+        if let Some(hourly) = &mut hourly {
+            hourly.observe(&report);
+        }
         if step % sample_every == 0 {
             sample(&mut series, &network);
         }
@@ -142,7 +201,11 @@ pub fn simulate(
     }
     ingest_forwards(&network, &mut store, &mut flows)?;
     sample(&mut series, &network);
-    summarize(
+    let end = network.now_secs();
+    if let Some(hourly) = &mut hourly {
+        hourly.sample(end, &network.fees_ppm(), &network.local_shares(), &flows);
+    }
+    let report = summarize(
         scenario,
         policy,
         rebalancer,
@@ -152,17 +215,85 @@ pub fn simulate(
         verdicts,
         policy_errors,
         series,
+        &zero_priced,
+    )?;
+    Ok(SimRun {
+        report,
+        timeseries: hourly.map(HourlySampler::finish),
+    })
+}
+
+/// Simulated time since the start, for logs: `day 3 14:20`.
+fn sim_clock(elapsed_secs: u64) -> String {
+    format!(
+        "day {} {:02}:{:02}",
+        elapsed_secs / 86_400,
+        elapsed_secs % 86_400 / 3600,
+        elapsed_secs % 3600 / 60
     )
+}
+
+/// When each channel's fee stood at zero: a probe counts only where the fee policy actually
+/// priced it at zero (a policy that ignores `probe_active` never probes).
+#[derive(Default)]
+struct ZeroPriced {
+    /// channel → [from, to) spans; an open span has `to == u64::MAX`.
+    spans: HashMap<ShortChannelId, Vec<(u64, u64)>>,
+}
+
+impl ZeroPriced {
+    fn observe(&mut self, report: &FeeCycleReport, now: u64) {
+        for outcome in &report.outcomes {
+            let FeeVerdict::Apply { fee_ppm, .. } = &outcome.verdict else {
+                continue;
+            };
+            if outcome.error.is_some() {
+                continue;
+            }
+            let spans = self.spans.entry(outcome.proposal.channel).or_default();
+            let open = spans.last().is_some_and(|&(_, to)| to == u64::MAX);
+            match (fee_ppm.ppm() == 0, open) {
+                (true, false) => spans.push((now, u64::MAX)),
+                (false, true) => spans.last_mut().expect("open span").1 = now,
+                _ => {}
+            }
+        }
+    }
+
+    /// Whether the channel's fee was zero at some time during `probe`.
+    fn priced(&self, probe: &ProbeRecord) -> bool {
+        let end = probe
+            .ended_at
+            .unwrap_or(probe.until)
+            .max(probe.started_at + 1);
+        self.spans.get(&probe.channel).is_some_and(|spans| {
+            spans
+                .iter()
+                .any(|&(from, to)| from < end && to > probe.started_at)
+        })
+    }
 }
 
 fn sample(series: &mut Series, network: &SimNetwork) {
     use crate::node::Node as _;
+    let stats = network.stats();
     series.at_secs.push(network.now_secs());
     series
         .cumulative_revenue_msat
-        .push(network.stats().fees_earned.msat());
+        .push(stats.fees_earned.msat());
+    series.cumulative_broadcasts.push(stats.fee_updates);
+    series
+        .cumulative_failed_forwards
+        .push(stats.forwards_failed_local);
     let fees = network.fees_ppm();
     let shares = network.local_shares();
+    let count = fees.len().max(1);
+    series
+        .mean_fee_ppm
+        .push(fees.iter().map(|&f| u64::from(f)).sum::<u64>() / count as u64);
+    series
+        .mean_local_share
+        .push(round4(shares.iter().sum::<f64>() / count as f64));
     for (index, tracked) in series.tracked.iter_mut().enumerate() {
         tracked.fee_ppm.push(fees[index]);
         tracked.local_share.push(round4(shares[index]));
@@ -208,6 +339,7 @@ fn summarize(
     verdicts: VerdictCounts,
     policy_errors: u64,
     series: Series,
+    zero_priced: &ZeroPriced,
 ) -> Result<SimReport, SimError> {
     let stats = network.stats();
     let classes = final_classes(network, store)?;
@@ -221,18 +353,47 @@ fn summarize(
             .map(|(_, label)| label.clone())
             .collect()
     };
-    let diagnostics = store.diagnostic_histories(0)?;
+    // The defibrillator tests a channel with a diagnostic rebalance and a zero-fee probe; only
+    // where the fee policy priced the probe at zero did the test happen, so only there do its
+    // diagnostics, probes and zombie verdicts count. The rest is reported as untested.
     let probes = store.probe_history(u32::MAX)?;
+    let (priced, unpriced): (Vec<&ProbeRecord>, Vec<&ProbeRecord>) =
+        probes.iter().partition(|p| zero_priced.priced(p));
+    let tested: HashSet<ShortChannelId> = priced.iter().map(|p| p.channel).collect();
+    let diagnostics = store.diagnostic_histories(0)?;
+    let tested_diagnostics = || {
+        diagnostics
+            .iter()
+            .filter(|(channel, _)| tested.contains(channel))
+            .map(|(_, h)| h)
+    };
+    let zombies = labelled(ProfitabilityClass::Zombie);
+    let tested_label = |label: &String| {
+        network
+            .channel_ids()
+            .iter()
+            .zip(&labels)
+            .any(|(id, l)| l == label && tested.contains(id))
+    };
+    let (zombies, untested_zombies): (Vec<String>, Vec<String>) =
+        zombies.into_iter().partition(|label| tested_label(label));
     let defibrillator = DefibrillatorSummary {
-        diagnostics_sent: diagnostics.values().map(|h| u64::from(h.attempts)).sum(),
-        diagnostics_completed: diagnostics.values().map(|h| u64::from(h.successes)).sum(),
-        probes: probes.len() as u64,
-        probes_routed: probes
+        diagnostics_sent: tested_diagnostics().map(|h| u64::from(h.attempts)).sum(),
+        diagnostics_completed: tested_diagnostics().map(|h| u64::from(h.successes)).sum(),
+        diagnostics_untested: diagnostics
+            .iter()
+            .filter(|(channel, _)| !tested.contains(channel))
+            .map(|(_, h)| u64::from(h.attempts))
+            .sum(),
+        probes: priced.len() as u64,
+        probes_routed: priced
             .iter()
             .filter(|p| p.end_reason.as_deref() == Some("routed"))
             .count() as u64,
+        probes_unpriced: unpriced.len() as u64,
         stagnant: labelled(ProfitabilityClass::StagnantCandidate),
-        zombies: labelled(ProfitabilityClass::Zombie),
+        zombies,
+        untested_zombies,
     };
     let broadcasts = store.broadcast_counts_since(0)?;
     let shares = network.local_shares();

@@ -111,3 +111,54 @@ fn rebalances_cost_what_they_paid_and_failures_cost_nothing() {
     assert_eq!(failing.rebalances_completed, 0);
     assert_eq!(failing.costs_msat, 0, "a failed payment pays no fee");
 }
+
+#[test]
+fn hourly_timeseries_has_a_row_per_channel_and_hour_that_adds_up() {
+    use revops::sim::{SimOptions, simulate_with};
+    let mut scenario = Scenario::builtin("default").unwrap();
+    scenario.days = 1;
+    let policy = PolicyUnderTest {
+        label: "balance-curve".into(),
+        wasm: embedded::shipped("balance-curve").unwrap().wasm.to_vec(),
+        source: PolicySource::Embedded("balance-curve".into()),
+        params: Default::default(),
+    };
+    let run = simulate_with(
+        &scenario,
+        Some(6),
+        &policy,
+        None,
+        &Sandbox::new(None).unwrap(),
+        SimOptions { hourly: true },
+        &mut |_, _| {},
+    )
+    .unwrap();
+    let series = run.timeseries.expect("asked for");
+    assert_eq!(series.channels.len(), 6);
+    assert_eq!(series.rows.len(), 6 * 24);
+    let hours: Vec<u64> = series
+        .rows
+        .iter()
+        .map(|r| (r.at_secs - scenario.start) / 3600)
+        .collect();
+    assert_eq!(hours.first(), Some(&1));
+    assert_eq!(hours.last(), Some(&24));
+    let revenue: u64 = series.rows.iter().map(|r| r.revenue_msat).sum();
+    assert_eq!(revenue, run.report.revenue_msat, "hourly revenue adds up");
+    let broadcasts: u64 = series.rows.iter().map(|r| u64::from(r.broadcasts)).sum();
+    assert_eq!(broadcasts, run.report.fee_broadcasts);
+    let failed: u64 = series.rows.iter().map(|r| r.failed_forwards).sum();
+    assert_eq!(failed, run.report.forwards_failed_local);
+    assert!(series.rows.iter().any(|r| r.mode.is_some()));
+    // Without asking, no timeseries, and the same report.
+    let plain = simulate(
+        &scenario,
+        Some(6),
+        &policy,
+        None,
+        &Sandbox::new(None).unwrap(),
+        &mut |_, _| {},
+    )
+    .unwrap();
+    assert_eq!(plain, run.report);
+}

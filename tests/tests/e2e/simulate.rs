@@ -172,3 +172,217 @@ fn a_broken_scenario_file_names_the_problem() {
         text(&out.stderr)
     );
 }
+
+/// A tiny league: 2 generated scenarios, 1 day, 5 channels, every shipped fee policy.
+fn tiny_league(extra: &[&str]) -> std::process::Output {
+    let mut args = vec![
+        "simulate",
+        "--league",
+        "--seeds",
+        "1..3",
+        "--days",
+        "1",
+        "--channels",
+        "5",
+    ];
+    args.extend_from_slice(extra);
+    revops(&args)
+}
+
+/// The shipped fee policies, as `revops policy shipped` lists them.
+fn shipped_fee_policies() -> Vec<String> {
+    let out = revops(&["policy", "shipped"]);
+    text(&out.stdout)
+        .lines()
+        .filter_map(|line| {
+            let mut words = line.split_whitespace();
+            let name = words.next()?.strip_prefix("embedded:")?;
+            (words.next()? == "fee").then(|| name.to_owned())
+        })
+        .collect()
+}
+
+#[test]
+fn a_league_ranks_every_shipped_fee_policy_and_is_reproducible() {
+    let first = tiny_league(&["--json"]);
+    assert!(first.status.success(), "{}", text(&first.stderr));
+    let second = tiny_league(&["--json"]);
+    assert_eq!(first.stdout, second.stdout, "same seeds, same league");
+
+    let json: serde_json::Value = serde_json::from_slice(&first.stdout).unwrap();
+    let league = &json["league"];
+    assert_eq!(league["seeds"], serde_json::json!([1, 2]));
+    let lines = league["policies"].as_array().unwrap();
+    let mut names: Vec<String> = lines
+        .iter()
+        .map(|l| l["policy"].as_str().unwrap().to_owned())
+        .collect();
+    names.sort_unstable();
+    let mut shipped = shipped_fee_policies();
+    shipped.sort_unstable();
+    assert_eq!(names, shipped);
+    for line in lines {
+        for key in [
+            "median_ratio",
+            "mean_ratio",
+            "median_ratio_interval",
+            "wins",
+            "ties",
+            "broadcasts_per_channel_day",
+            "spend_per_revenue",
+            "failed_forwards_mean",
+            "median_net_msat",
+        ] {
+            assert!(line.get(key).is_some(), "{key} missing in {line}");
+        }
+    }
+    let wins: u64 = lines.iter().map(|l| l["wins"].as_u64().unwrap()).sum();
+    assert!(wins <= 2, "at most one winner per scenario");
+    let scenarios = league["scenarios"].as_array().unwrap();
+    assert_eq!(scenarios.len(), 2);
+    assert_eq!(scenarios[0]["channels"], 5);
+    let reports = json["reports"].as_array().unwrap();
+    assert_eq!(reports.len(), 2);
+    assert_eq!(reports[0].as_array().unwrap().len(), shipped.len());
+}
+
+#[test]
+fn a_league_prints_one_table_with_a_line_per_policy() {
+    let out = tiny_league(&[]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    assert!(stdout.contains("league — 2 scenarios"), "{stdout}");
+    assert!(stdout.contains("90 % interval"), "{stdout}");
+    for policy in shipped_fee_policies() {
+        assert!(
+            stdout.lines().any(|l| l.starts_with(policy.as_str())),
+            "{policy} missing:\n{stdout}"
+        );
+    }
+}
+
+/// Rows of a timeseries.csv: header checked, then (policy, channel, hour) of each row.
+fn timeseries_rows(path: &std::path::Path) -> Vec<(String, String, u64)> {
+    let csv = std::fs::read_to_string(path).unwrap();
+    let mut lines = csv.lines();
+    let header: Vec<&str> = lines.next().unwrap().split(',').collect();
+    for column in [
+        "policy",
+        "hour",
+        "channel",
+        "fee_ppm",
+        "local_share",
+        "mode",
+        "forwards",
+        "failed_forwards",
+        "revenue_msat",
+        "broadcasts",
+    ] {
+        assert!(header.contains(&column), "{column} missing: {header:?}");
+    }
+    let at = |name: &str| header.iter().position(|h| *h == name).unwrap();
+    lines
+        .map(|line| {
+            let fields: Vec<&str> = line.split(',').collect();
+            assert_eq!(fields.len(), header.len(), "{line}");
+            (
+                fields[at("policy")].to_owned(),
+                fields[at("channel")].to_owned(),
+                fields[at("hour")].parse().unwrap(),
+            )
+        })
+        .collect()
+}
+
+#[test]
+fn out_dir_gets_a_timeseries_row_per_channel_hour_and_policy() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = revops(&[
+        "simulate",
+        "--compare",
+        "--days",
+        "1",
+        "--channels",
+        "4",
+        "--out",
+        dir.path().to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let rows = timeseries_rows(&dir.path().join("timeseries.csv"));
+    let policies = shipped_fee_policies().len();
+    assert_eq!(rows.len(), 4 * 24 * policies);
+    let mut keys: Vec<_> = rows.clone();
+    keys.sort();
+    keys.dedup();
+    assert_eq!(
+        keys.len(),
+        rows.len(),
+        "one row per channel × hour × policy"
+    );
+    assert!(rows.iter().all(|(_, _, hour)| (1..=24).contains(hour)));
+    let chart = std::fs::read_to_string(dir.path().join("chart.svg")).unwrap();
+    assert!(chart.contains("simulated time (days)"));
+    for policy in shipped_fee_policies() {
+        assert!(chart.contains(policy.as_str()), "{policy} not in the chart");
+    }
+}
+
+#[test]
+fn a_league_out_dir_has_each_scenario_and_the_table() {
+    let dir = tempfile::tempdir().unwrap();
+    let out = tiny_league(&["--out", dir.path().to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let league: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(dir.path().join("league.json")).unwrap())
+            .unwrap();
+    assert_eq!(league["league"]["scenarios"].as_array().unwrap().len(), 2);
+    let mut scenario_dirs: Vec<_> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.is_dir())
+        .collect();
+    scenario_dirs.sort();
+    assert_eq!(scenario_dirs.len(), 2, "{scenario_dirs:?}");
+    for scenario in &scenario_dirs {
+        assert!(scenario.join("report.json").exists());
+        assert!(scenario.join("chart.svg").exists());
+        let rows = timeseries_rows(&scenario.join("timeseries.csv"));
+        assert_eq!(rows.len(), 5 * 24 * shipped_fee_policies().len());
+    }
+}
+
+#[test]
+fn league_arguments_are_checked() {
+    for (args, expected) in [
+        (
+            vec!["simulate", "--league", "--seeds", "5..5"],
+            "the range is empty",
+        ),
+        (
+            vec!["simulate", "--league", "--seeds", "x"],
+            "expected A..B",
+        ),
+        (vec!["simulate", "--family", "small-retail"], "--league"),
+        (
+            vec![
+                "simulate", "--league", "--family", "atlantis", "--count", "1",
+            ],
+            "no scenario family",
+        ),
+        (
+            vec![
+                "simulate",
+                "--scenario",
+                "default",
+                "--scenario",
+                "htlc-flood",
+            ],
+            "several need --league",
+        ),
+    ] {
+        let out = revops(&args);
+        assert!(!out.status.success(), "{args:?} accepted");
+        let stderr = text(&out.stderr);
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+    }
+}
