@@ -48,7 +48,13 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
     if policies.len() < 2 {
         bail!("a league needs two fee policies at least");
     }
-    let sandbox = Sandbox::for_simulation().context("starting the WASM sandbox")?;
+    let workers = std::thread::available_parallelism()
+        .map_or(1, |n| n.get())
+        .min(scenarios.len() * policies.len())
+        .max(1);
+    // One call at a time per worker.
+    let sandbox = Sandbox::for_simulation(u32::try_from(workers).unwrap_or(u32::MAX))
+        .context("starting the WASM sandbox")?;
     let show_progress = !args.json && std::io::stderr().is_terminal();
     if !args.json {
         let rebalancing = rebalancer
@@ -70,6 +76,7 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
         options: SimOptions {
             hourly: args.out.is_some(),
         },
+        workers,
     };
     let reports = league.run(&sandbox, show_progress, args.out.as_deref())?;
     let table = league_table::build(family, &seeds, &reports, rebalancer.as_ref());
@@ -179,6 +186,8 @@ struct Jobs<'a> {
     rebalancer: Option<&'a PolicyUnderTest>,
     channels: Option<usize>,
     options: SimOptions,
+    /// Threads taking jobs from the queue (the sandbox's pool has a slot for each).
+    workers: usize,
 }
 
 impl Jobs<'_> {
@@ -200,9 +209,6 @@ impl Jobs<'_> {
             * policies as u64;
         let next = AtomicUsize::new(0);
         let done = AtomicU64::new(0);
-        let workers = std::thread::available_parallelism()
-            .map_or(1, |n| n.get())
-            .min(jobs.max(1));
         let mut runs: Vec<Vec<Option<SimRun>>> = self
             .scenarios
             .iter()
@@ -212,7 +218,7 @@ impl Jobs<'_> {
         let failure: Mutex<Option<anyhow::Error>> = Mutex::new(None);
         std::thread::scope(|scope| -> anyhow::Result<()> {
             let (sender, receiver) = mpsc::channel::<(usize, usize, anyhow::Result<SimRun>)>();
-            for _ in 0..workers {
+            for _ in 0..self.workers {
                 let sender = sender.clone();
                 let (next, done) = (&next, &done);
                 scope.spawn(move || {

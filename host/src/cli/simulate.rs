@@ -33,7 +33,9 @@ pub fn run(args: &SimulateArgs) -> anyhow::Result<()> {
     }
     scenario.validate()?;
     let (policies, rebalancer) = policies_to_run(args)?;
-    let sandbox = Sandbox::for_simulation().context("starting the WASM sandbox")?;
+    // One thread per policy, each making one call at a time.
+    let sandbox = Sandbox::for_simulation(u32::try_from(policies.len()).unwrap_or(u32::MAX))
+        .context("starting the WASM sandbox")?;
     let channel_count = scenario.channel_specs(args.channels).len();
     let show_progress = !args.json && std::io::stderr().is_terminal();
     if !args.json {

@@ -84,10 +84,13 @@ impl Sandbox {
         Self::with_allocation(cache_dir, Allocation::OnDemand, None)
     }
 
-    /// `new(None)` that compiles each distinct component once per process and hands out the
-    /// same compiled code for every later load (simulations load the same policies per run).
-    pub fn for_simulation() -> anyhow::Result<Arc<Self>> {
-        let mut sandbox = Self::with_allocation(None, Allocation::OnDemand, None)?;
+    /// For simulations: each distinct component is compiled once per process and the same
+    /// compiled code serves every later load (a league loads the same policies hundreds of
+    /// times), and instances come from a pool of `concurrent_calls` slots whose memory stays
+    /// mapped between calls (mapping it per call costs a simulation a fifth of its time).
+    /// At most `concurrent_calls` calls may run at once: one per simulating thread.
+    pub fn for_simulation(concurrent_calls: u32) -> anyhow::Result<Arc<Self>> {
+        let mut sandbox = Self::build(None, pooling(concurrent_calls.max(1)), None)?;
         Arc::get_mut(&mut sandbox)
             .expect("just made, not shared")
             .memo = Some(Mutex::new(HashMap::new()));
@@ -103,11 +106,19 @@ impl Sandbox {
         allocation: Allocation,
         compiler: Option<PathBuf>,
     ) -> anyhow::Result<Arc<Self>> {
-        let mut config = Config::new();
         let strategy = match allocation {
-            Allocation::Pooling => pooling(),
+            Allocation::Pooling => pooling(MAX_CONCURRENT_CALLS),
             Allocation::OnDemand => InstanceAllocationStrategy::OnDemand,
         };
+        Self::build(cache_dir, strategy, compiler)
+    }
+
+    fn build(
+        cache_dir: Option<&Path>,
+        strategy: InstanceAllocationStrategy,
+        compiler: Option<PathBuf>,
+    ) -> anyhow::Result<Arc<Self>> {
+        let mut config = Config::new();
         config
             .allocation_strategy(strategy)
             // Reserve what the largest limit needs, not wasmtime's 4 GiB per memory.
@@ -270,12 +281,12 @@ impl Sandbox {
 /// Slots bound how many instances exist at once; each memory slot is a reservation of address
 /// space covering the largest per-policy limit. What a call touched beyond the resident pages
 /// is given back to the system when its instance ends.
-fn pooling() -> InstanceAllocationStrategy {
+fn pooling(instances: u32) -> InstanceAllocationStrategy {
     let mut pool = PoolingAllocationConfig::new();
-    pool.total_component_instances(MAX_CONCURRENT_CALLS)
-        .total_core_instances(MAX_CONCURRENT_CALLS * 8)
-        .total_memories(MAX_CONCURRENT_CALLS * MEMORIES_PER_CALL)
-        .total_tables(MAX_CONCURRENT_CALLS * 8)
+    pool.total_component_instances(instances)
+        .total_core_instances(instances * 8)
+        .total_memories(instances * MEMORIES_PER_CALL)
+        .total_tables(instances * 8)
         .max_memories_per_component(MEMORIES_PER_CALL)
         .max_memory_size(MAX_POLICY_MEMORY)
         .linear_memory_keep_resident(1 << 20)

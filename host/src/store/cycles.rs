@@ -92,32 +92,31 @@ impl Store {
     /// The latest cycle of `kind` that ran without error: (id, record).
     pub fn last_successful_cycle(&self, kind: &str) -> StoreResult<Option<(u64, CycleRecord)>> {
         self.conn
-            .query_row(
+            .prepare_cached(
                 "SELECT id, started_at, duration_us, policy, config_generation, dry_run, seed,
                         applied, clamped, suppressed, unchanged, failed
                  FROM cycles WHERE kind = ?1 AND error IS NULL ORDER BY id DESC LIMIT 1",
-                [kind],
-                |row| {
-                    Ok((
-                        row.get::<_, i64>(0)?,
-                        CycleRecord {
-                            kind: kind.to_owned(),
-                            started_at: row.get::<_, i64>(1)? as u64,
-                            duration_us: row.get::<_, i64>(2)? as u64,
-                            policy: row.get(3)?,
-                            config_generation: row.get::<_, i64>(4)? as u64,
-                            dry_run: row.get(5)?,
-                            seed: row.get::<_, i64>(6)? as u64,
-                            applied: row.get(7)?,
-                            clamped: row.get(8)?,
-                            suppressed: row.get(9)?,
-                            unchanged: row.get(10)?,
-                            failed: row.get(11)?,
-                            error: None,
-                        },
-                    ))
-                },
-            )
+            )?
+            .query_row([kind], |row| {
+                Ok((
+                    row.get::<_, i64>(0)?,
+                    CycleRecord {
+                        kind: kind.to_owned(),
+                        started_at: row.get::<_, i64>(1)? as u64,
+                        duration_us: row.get::<_, i64>(2)? as u64,
+                        policy: row.get(3)?,
+                        config_generation: row.get::<_, i64>(4)? as u64,
+                        dry_run: row.get(5)?,
+                        seed: row.get::<_, i64>(6)? as u64,
+                        applied: row.get(7)?,
+                        clamped: row.get(8)?,
+                        suppressed: row.get(9)?,
+                        unchanged: row.get(10)?,
+                        failed: row.get(11)?,
+                        error: None,
+                    },
+                ))
+            })
             .optional()?
             .map(|(id, record)| Ok((from_sql_u64(id)?, record)))
             .transpose()

@@ -66,6 +66,9 @@ pub struct Store {
     conn: Connection,
 }
 
+/// Prepared statements kept per connection (`prepare_cached`).
+const STATEMENT_CACHE: usize = 128;
+
 impl Store {
     pub fn open(path: &Path, durability: Durability) -> StoreResult<Self> {
         let conn = Connection::open(path)?;
@@ -78,6 +81,9 @@ impl Store {
 
     fn init(conn: Connection, durability: Durability) -> StoreResult<Self> {
         conn.busy_timeout(std::time::Duration::from_secs(5))?;
+        // A fee cycle runs some 30 distinct statements; rusqlite's default cache of 16 would
+        // make every cycle parse most of them again.
+        conn.set_prepared_statement_cache_capacity(STATEMENT_CACHE);
         conn.pragma_update(None, "journal_mode", "WAL")?;
         conn.pragma_update(None, "foreign_keys", true)?;
         let synchronous = match durability {
