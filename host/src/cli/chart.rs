@@ -223,9 +223,7 @@ fn panel(svg: &mut String, index: usize, title: &str, unit: &str, lines: &[Line<
 }
 
 fn format_number(value: f64) -> String {
-    if value >= 100.0 {
-        format!("{value:.0}")
-    } else if value == value.trunc() {
+    if value >= 100.0 || value == value.trunc() {
         format!("{value:.0}")
     } else {
         format!("{value:.2}")
