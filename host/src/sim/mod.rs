@@ -2,17 +2,23 @@
 //! same decision cycle production runs, over simulated time. Deterministic from the scenario's
 //! seed. Used by `revops simulate` to compare policies before trusting one with real channels.
 
+mod floods;
 mod forward_book;
 mod gossip;
+mod lifecycle;
 mod market;
 mod network;
 mod node_view;
 mod payments;
 mod report;
+mod routes;
 mod run;
 pub mod scenario;
 
+pub use floods::{FloodEvent, Hold};
+pub use lifecycle::PeerOffline;
 pub use network::{MarketStats, SimNetwork};
 pub use report::{ChannelSummary, Series, SimReport, TrackedChannel};
+pub use routes::RouteMarket;
 pub use run::{PolicyUnderTest, SimError, simulate};
 pub use scenario::{Scenario, ScenarioError};

@@ -3,6 +3,7 @@
 
 mod cycle;
 mod defibrillator;
+mod events;
 mod rebalance;
 mod simulate;
 
