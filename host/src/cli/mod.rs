@@ -4,6 +4,7 @@
 mod chart;
 mod policy_check;
 mod policy_new;
+mod scenario;
 mod simulate;
 
 use clap::{Args, Parser, Subcommand};
@@ -27,6 +28,9 @@ enum Command {
     Policy(PolicyCommand),
     /// Run fee policies on a simulated node and compare them (no lightningd needed).
     Simulate(SimulateArgs),
+    /// List and generate simulation scenarios.
+    #[command(subcommand)]
+    Scenario(scenario::ScenarioCommand),
 }
 
 #[derive(Args)]
@@ -121,6 +125,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Policy(PolicyCommand::Check(args)) => policy_check::run(&args),
         Command::Simulate(args) => simulate::run(&args),
+        Command::Scenario(command) => scenario::run(&command),
         Command::Policy(PolicyCommand::New(args)) => policy_new::run(&args),
         Command::Policy(PolicyCommand::Shipped) => {
             policy_check::list_shipped();

@@ -2,6 +2,7 @@
 //! same decision cycle production runs, over simulated time. Deterministic from the scenario's
 //! seed. Used by `revops simulate` to compare policies before trusting one with real channels.
 
+pub mod families;
 mod floods;
 mod forward_book;
 mod gossip;
