@@ -385,3 +385,45 @@ every-hours = 8.0
     assert!(report.forwards_settled > 0);
     let _: ShortChannelId = report.channel_details[6].channel;
 }
+
+/// The example scenarios (host/scenarios/examples): each parses, validates, and a day of it
+/// simulates with the events it holds.
+#[test]
+fn the_example_scenarios_parse_validate_and_simulate() {
+    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("scenarios/examples");
+    let mut names = Vec::new();
+    for entry in std::fs::read_dir(&dir).unwrap() {
+        let path = entry.unwrap().path();
+        let mut scenario = Scenario::from_file(&path).unwrap();
+        names.push(scenario.name.clone());
+        scenario.days = 1;
+        let report = simulate(
+            &scenario,
+            None,
+            &PolicyUnderTest {
+                label: "static".into(),
+                wasm: embedded::shipped("static").unwrap().wasm.to_vec(),
+                source: PolicySource::Embedded("static".into()),
+                params: Default::default(),
+            },
+            None,
+            &Sandbox::new(None).unwrap(),
+            &mut |_, _| {},
+        )
+        .unwrap();
+        assert_eq!(report.policy_errors, 0, "{}", scenario.name);
+        assert!(report.forwards_settled > 0, "{}", scenario.name);
+    }
+    names.sort();
+    assert_eq!(
+        names,
+        [
+            "graveyard",
+            "mempool-siege",
+            "node-300",
+            "one-way-drains",
+            "weekends",
+            "whale-and-dust-floods"
+        ]
+    );
+}
