@@ -4,6 +4,7 @@
 mod cycle;
 mod defibrillator;
 mod events;
+mod protective_modes;
 mod rebalance;
 mod simulate;
 
