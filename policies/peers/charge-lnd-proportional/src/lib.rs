@@ -104,7 +104,10 @@ fn balances(channel: &Channel, all: &[Channel], sum_peer_chans: bool) -> (u64, u
         all.iter()
             .filter(|c| c.peer == channel.peer && c.active == active)
             .fold((0u64, 0u64), |(l, r), c| {
-                (l.saturating_add(c.local_msat), r.saturating_add(c.remote_msat))
+                (
+                    l.saturating_add(c.local_msat),
+                    r.saturating_add(c.remote_msat),
+                )
             })
     };
     match sum(true) {
@@ -230,7 +233,10 @@ mod tests {
     fn schema_is_consistent() {
         assert_eq!(SCHEMA.check(), Ok(()));
         let s = Settings::read(&[]);
-        assert_eq!((s.min_ppm, s.max_ppm, s.base_msat, s.delta_ppm), (100, 300, 1_000, 10));
+        assert_eq!(
+            (s.min_ppm, s.max_ppm, s.base_msat, s.delta_ppm),
+            (100, 300, 1_000, 10)
+        );
     }
 
     #[test]
@@ -239,7 +245,11 @@ mod tests {
         assert_eq!(proportional_ppm(0, 100, 100, 300), 300, "none ours: max");
         assert_eq!(proportional_ppm(50, 50, 100, 300), 200, "half: the middle");
         assert_eq!(proportional_ppm(1, 2, 100, 300), 233, "233.33 truncated");
-        assert_eq!(proportional_ppm(0, 0, 100, 300), 300, "empty counts as theirs");
+        assert_eq!(
+            proportional_ppm(0, 0, 100, 300),
+            300,
+            "empty counts as theirs"
+        );
         // min above max inverts the slope, and the result never goes below 0.
         assert_eq!(proportional_ppm(0, 100, 300, 100), 100);
     }
@@ -264,6 +274,10 @@ mod tests {
         assert_eq!(balances(&all[0], &all, false), (100, 0));
         assert_eq!(balances(&all[0], &all, true), (100, 300), "active only");
         let offline = [channel(1, 0, 100, 0, false), channel(2, 0, 0, 300, false)];
-        assert_eq!(balances(&offline[0], &offline, true), (100, 300), "all inactive: summed");
+        assert_eq!(
+            balances(&offline[0], &offline, true),
+            (100, 300),
+            "all inactive: summed"
+        );
     }
 }

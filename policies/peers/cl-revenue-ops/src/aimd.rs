@@ -134,7 +134,10 @@ mod tests {
         }
         assert!((a.modifier - 0.85).abs() < 1e-12, "cooldown");
         a.record(false, 2 * HOUR, &S);
-        assert!((a.modifier - 0.85 * 0.85).abs() < 1e-12, "the streak fires after it");
+        assert!(
+            (a.modifier - 0.85 * 0.85).abs() < 1e-12,
+            "the streak fires after it"
+        );
         for hour in 3..40 {
             for _ in 0..3 {
                 a.record(false, hour * HOUR, &S);
@@ -159,6 +162,10 @@ mod tests {
         assert!(!a.active, "back at 1: Thompson alone");
         assert_eq!(a.apply(777, 10, 5_000), 777);
         a.record(false, HOUR, &S);
-        assert_eq!((a.failures, a.successes), (1, 0), "a failure breaks the streak");
+        assert_eq!(
+            (a.failures, a.successes),
+            (1, 0),
+            "a failure breaks the streak"
+        );
     }
 }

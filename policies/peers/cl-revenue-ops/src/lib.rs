@@ -78,14 +78,11 @@ const PRIOR_FROM_COMPETITORS: BoolParam = BoolParam::new(
     "Start a channel's prior at its competitors' median fee when known.",
     true,
 );
-const MAX_OBSERVATIONS: IntParam = IntParam::new(
-    "max-observations",
-    "Observations kept per channel.",
-    32,
-)
-.range(3, 100);
+const MAX_OBSERVATIONS: IntParam =
+    IntParam::new("max-observations", "Observations kept per channel.", 32).range(3, 100);
 const DECAY_HOURS: FloatParam =
-    FloatParam::new("decay-hours", "Half-life of an observation, hours.", 168.0).range(1.0, 2_160.0);
+    FloatParam::new("decay-hours", "Half-life of an observation, hours.", 168.0)
+        .range(1.0, 2_160.0);
 const AIMD_DECREASE: FloatParam = FloatParam::new(
     "aimd-decrease",
     "Factor after a failure streak (aimd_multiplicative_decrease).",
@@ -186,7 +183,9 @@ impl Versioned for Memory {
 fn observe(c: &mut Controller, channel: &Channel, now: u64, s: &Settings) {
     let flow = &channel.flow;
     let hours = now.saturating_sub(c.last_cycle_secs) as f64 / 3_600.0;
-    let earned_msat = flow.fees_earned_msat_total.saturating_sub(c.last_fees_total);
+    let earned_msat = flow
+        .fees_earned_msat_total
+        .saturating_sub(c.last_fees_total);
     let forwarded = flow.forwards_out_total > c.last_forwards_total;
     // No learning at a zero fee (a probe's, or a restart's), as the plugin guards.
     if channel.fee_ppm > 0 && hours > 0.0 {
@@ -238,7 +237,8 @@ impl Guest for RevenueOps {
                         .get(channel.peer as usize)
                         .and_then(|p| p.competitors)
                         .filter(|_| s.prior_from_competitors);
-                    let prior = competitors.map_or(s.prior_mean, |c| f64::from(c.median_ppm.max(1)));
+                    let prior =
+                        competitors.map_or(s.prior_mean, |c| f64::from(c.median_ppm.max(1)));
                     Controller {
                         posterior: Posterior::new(prior, s.prior_std),
                         aimd: Aimd::default(),
@@ -260,13 +260,19 @@ impl Guest for RevenueOps {
                 p.mean,
                 p.std,
                 p.observations.len(),
-                if controller.aimd.active { controller.aimd.modifier } else { 1.0 }
+                if controller.aimd.active {
+                    controller.aimd.modifier
+                } else {
+                    1.0
+                }
             );
             channel_states.push(ChannelState {
                 id: channel.id,
                 state: state::save(&Memory(Some(controller))),
             });
-            if channel.probe_active || (fee_ppm == channel.fee_ppm && s.base_msat == channel.fee_base_msat) {
+            if channel.probe_active
+                || (fee_ppm == channel.fee_ppm && s.base_msat == channel.fee_base_msat)
+            {
                 continue;
             }
             proposals.push(FeeProposal {
@@ -296,7 +302,10 @@ mod tests {
     fn schema_is_consistent() {
         assert_eq!(SCHEMA.check(), Ok(()));
         let s = Settings::read(&[]);
-        assert_eq!((s.interval_secs, s.min_ppm, s.max_ppm, s.base_msat), (1_800, 10, 5_000, 0));
+        assert_eq!(
+            (s.interval_secs, s.min_ppm, s.max_ppm, s.base_msat),
+            (1_800, 10, 5_000, 0)
+        );
         assert_eq!((s.prior_mean, s.prior_std, s.keep), (200.0, 100.0, 32));
         assert_eq!(s.aimd.decrease, 0.85);
     }
@@ -341,8 +350,13 @@ mod tests {
         // Earning at 400 ppm pulls the posterior up: ten observations weigh as much as the prior.
         for _ in 0..10 {
             now += 7_200;
-            c.posterior.observe(400, 300.0, 2.0, now, s.keep, s.decay_hours);
+            c.posterior
+                .observe(400, 300.0, 2.0, now, s.keep, s.decay_hours);
         }
-        assert!((c.posterior.mean - 300.0).abs() < 1e-9, "{}", c.posterior.mean);
+        assert!(
+            (c.posterior.mean - 300.0).abs() < 1e-9,
+            "{}",
+            c.posterior.mean
+        );
     }
 }

@@ -53,7 +53,15 @@ impl Posterior {
     }
 
     /// Adds what `fee_ppm` earned over `hours`, keeping the newest `keep` observations.
-    pub fn observe(&mut self, fee_ppm: u32, rate: f64, hours: f64, now: u64, keep: usize, decay_hours: f64) {
+    pub fn observe(
+        &mut self,
+        fee_ppm: u32,
+        rate: f64,
+        hours: f64,
+        now: u64,
+        keep: usize,
+        decay_hours: f64,
+    ) {
         if !rate.is_finite() || !hours.is_finite() {
             return;
         }
@@ -169,7 +177,10 @@ mod tests {
     fn weights_favour_long_and_lucrative_observations() {
         assert!((observation_weight(6.0, 99.0) - 1.0).abs() < 1e-12);
         assert!((observation_weight(3.0, 99.0) - 0.5).abs() < 1e-12);
-        assert!((observation_weight(0.0, 0.0) - 0.01).abs() < 1e-12, "floor 0.01");
+        assert!(
+            (observation_weight(0.0, 0.0) - 0.01).abs() < 1e-12,
+            "floor 0.01"
+        );
     }
 
     #[test]
@@ -182,7 +193,11 @@ mod tests {
         // 20 observations: prior weight 1/3 → 400·2/3 + 200/3.
         assert!((p.mean - 333.333).abs() < 0.01, "{}", p.mean);
         // No spread among them: MIN_STD blended with the prior's 100.
-        assert!((p.std - (10.0 * 2.0 / 3.0 + 100.0 / 3.0)).abs() < 1e-9, "{}", p.std);
+        assert!(
+            (p.std - (10.0 * 2.0 / 3.0 + 100.0 / 3.0)).abs() < 1e-9,
+            "{}",
+            p.std
+        );
         assert_eq!(p.observations.len(), 20);
         for _ in 0..20 {
             p.observe(400, 200.0, 6.0, now, 32, 168.0);
@@ -215,7 +230,11 @@ mod tests {
         assert!(draws.iter().all(|d| (10..=5_000).contains(d)));
         let mean = draws.iter().map(|&d| f64::from(d)).sum::<f64>() / n as f64;
         assert!((mean - 200.0).abs() < 10.0, "{mean}");
-        assert_eq!(p.sample(1.0, 300, 300, &mut rng), 300, "a single allowed fee");
+        assert_eq!(
+            p.sample(1.0, 300, 300, &mut rng),
+            300,
+            "a single allowed fee"
+        );
     }
 
     #[test]

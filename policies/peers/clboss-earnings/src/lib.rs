@@ -89,9 +89,12 @@ const TRIGGER_PCT: IntParam = IntParam::new(
     50,
 )
 .range(1, 100);
-const MIN_MOVE_SAT: IntParam =
-    IntParam::new("min-move-sat", "Smallest move worth proposing, sat.", 10_000)
-        .range(1, 100_000_000);
+const MIN_MOVE_SAT: IntParam = IntParam::new(
+    "min-move-sat",
+    "Smallest move worth proposing, sat.",
+    10_000,
+)
+.range(1, 100_000_000);
 const SCHEMA: Schema = Schema::new(&[
     &MAX_FEE_PPM,
     &EARNINGS_SHARE_PCT,
@@ -297,7 +300,8 @@ impl Guest for EarningsRebalancer {
             .channels
             .iter()
             .map(|c| {
-                let mut tally: Tally = restore.load(state::channel_blob(&snapshot.channel_states, c.id));
+                let mut tally: Tally =
+                    restore.load(state::channel_blob(&snapshot.channel_states, c.id));
                 tally.advance(c.flow.fees_earned_msat_total, c.flow.fees_earned_msat_7d);
                 tally
             })
@@ -388,21 +392,38 @@ mod tests {
     fn schema_is_consistent() {
         assert_eq!(SCHEMA.check(), Ok(()));
         let s = settings();
-        assert_eq!((s.max_fee_ppm, s.earnings_share_pct, s.top_pct), (1_000, 25, 20));
+        assert_eq!(
+            (s.max_fee_ppm, s.earnings_share_pct, s.top_pct),
+            (1_000, 25, 20)
+        );
         assert_eq!((s.interval_secs, s.trigger_pct), (3_600, 50));
     }
 
     #[test]
     fn only_the_top_fifth_of_the_pairs_is_served_best_earner_first() {
         // Ten destinations and ten sources: two pairs.
-        let mut sides: Vec<Side> = (0..10).map(|i| side(i, 100, 0, 1_000_000 + i as i128)).collect();
+        let mut sides: Vec<Side> = (0..10)
+            .map(|i| side(i, 100, 0, 1_000_000 + i as i128))
+            .collect();
         sides.extend((10..20).map(|i| side(i, 900, i as u64, 0)));
         let moves = plan(&sides, &settings(), 1_000);
         assert_eq!(moves.len(), 2);
-        assert_eq!((moves[0].destination, moves[0].source), (9, 19), "best earner, biggest inflow");
+        assert_eq!(
+            (moves[0].destination, moves[0].source),
+            (9, 19),
+            "best earner, biggest inflow"
+        );
         assert_eq!((moves[1].destination, moves[1].source), (8, 18));
         // A single pair is still served.
-        assert_eq!(plan(&[side(0, 100, 0, 5_000_000), side(1, 900, 0, 0)], &settings(), 1_000).len(), 1);
+        assert_eq!(
+            plan(
+                &[side(0, 100, 0, 5_000_000), side(1, 900, 0, 0)],
+                &settings(),
+                1_000
+            )
+            .len(),
+            1
+        );
     }
 
     #[test]
@@ -412,7 +433,11 @@ mod tests {
         assert_eq!(moves[0].amount_msat, CAP * 65 / 100, "10 % → 75 %");
         assert_eq!(moves[0].max_fee_msat, CAP * 65 / 100 / 1_000, "1,000 ppm");
         let moves = plan(&[rich, side(1, 400, 0, 0)], &settings(), 1_000);
-        assert_eq!(moves[0].amount_msat, CAP * 125 / 1_000, "the source keeps 27.5 %");
+        assert_eq!(
+            moves[0].amount_msat,
+            CAP * 125 / 1_000,
+            "the source keeps 27.5 %"
+        );
         // In the 25–27.5 % gap a channel is neither.
         assert!(plan(&[rich, side(1, 260, 0, 0)], &settings(), 1_000).is_empty());
     }
@@ -420,17 +445,32 @@ mod tests {
     #[test]
     fn the_fee_never_exceeds_a_quarter_of_the_earnings() {
         let earnings = 400_000; // msat: a quarter is 100,000
-        let moves = plan(&[side(0, 100, 0, earnings), side(1, 900, 0, 0)], &settings(), 1_000);
+        let moves = plan(
+            &[side(0, 100, 0, earnings), side(1, 900, 0, 0)],
+            &settings(),
+            1_000,
+        );
         assert_eq!(moves[0].max_fee_msat, 100_000);
-        assert_eq!(moves[0].amount_msat, 100_000_000, "the amount shrinks to match");
+        assert_eq!(
+            moves[0].amount_msat, 100_000_000,
+            "the amount shrinks to match"
+        );
     }
 
     #[test]
     fn no_good_money_after_bad() {
-        let sides = [side(0, 100, 0, 0), side(1, 100, 0, -5), side(2, 900, 0, 0), side(3, 900, 0, 0)];
+        let sides = [
+            side(0, 100, 0, 0),
+            side(1, 100, 0, -5),
+            side(2, 900, 0, 0),
+            side(3, 900, 0, 0),
+        ];
         assert!(plan(&sides, &settings(), 1_000).is_empty());
         let tiny = [side(0, 100, 0, 4), side(1, 900, 0, 0)];
-        assert!(plan(&tiny, &settings(), 1_000).is_empty(), "under min-move-sat");
+        assert!(
+            plan(&tiny, &settings(), 1_000).is_empty(),
+            "under min-move-sat"
+        );
     }
 
     #[test]

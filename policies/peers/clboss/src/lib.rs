@@ -83,8 +83,7 @@ const FALLBACK_MEDIAN_PPM: IntParam = IntParam::new(
     0,
 )
 .range(0, 100_000);
-const SIZE_MODIFIER: BoolParam =
-    BoolParam::new("size-modifier", "Apply FeeModderBySize.", true);
+const SIZE_MODIFIER: BoolParam = BoolParam::new("size-modifier", "Apply FeeModderBySize.", true);
 const BALANCE_MODIFIER: BoolParam =
     BoolParam::new("balance-modifier", "Apply FeeModderByBalance.", true);
 const PRICE_THEORY: BoolParam =
@@ -213,7 +212,9 @@ fn update(
     let elapsed = memory.last_seen_secs.map_or(0, |t| now.saturating_sub(t));
     memory.last_fees_total = Some(total);
     memory.last_seen_secs = Some(now);
-    memory.game.advance(if connected { elapsed } else { 0 }, earned);
+    memory
+        .game
+        .advance(if connected { elapsed } else { 0 }, earned);
     let level = if s.price_theory {
         memory.game.level(s.lifetime_secs, rng)
     } else {
@@ -264,7 +265,9 @@ impl Guest for Clboss {
         PolicyInfo {
             name: "clboss".into(),
             version: env!("CARGO_PKG_VERSION").into(),
-            description: "CLBOSS's fees: competitor median × size, balance and price-theory modifiers.".into(),
+            description:
+                "CLBOSS's fees: competitor median × size, balance and price-theory modifiers."
+                    .into(),
             params: SCHEMA.specs(),
         }
     }

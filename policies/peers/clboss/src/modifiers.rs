@@ -63,7 +63,13 @@ pub fn starting_bin(local_msat: u64, capacity_msat: u64, bins: u16) -> u16 {
 /// when it leaves, the new bin is the one it entered or, with a probability growing with the
 /// distance from its near edge, the one next to it on the way back: a random hysteresis that
 /// hides the exact balance and damps flapping at a border.
-pub fn next_bin(current: u16, local_msat: u64, capacity_msat: u64, bins: u16, rng: &mut Rng) -> u16 {
+pub fn next_bin(
+    current: u16,
+    local_msat: u64,
+    capacity_msat: u64,
+    bins: u16,
+    rng: &mut Rng,
+) -> u16 {
     let actual = actual_bin(local_msat, capacity_msat, bins);
     let target = libm::floor(actual) as u16;
     if target == current {
@@ -73,7 +79,11 @@ pub fn next_bin(current: u16, local_msat: u64, capacity_msat: u64, bins: u16, rn
     let draw = rng.unit_f64();
     let bin = if target < current {
         // Moving down: stay one bin up with probability `fraction`.
-        if draw < 1.0 - fraction { target } else { target + 1 }
+        if draw < 1.0 - fraction {
+            target
+        } else {
+            target + 1
+        }
     } else if draw < fraction {
         target
     } else {
@@ -98,7 +108,10 @@ mod tests {
         assert!(close(size_multiplier(1.0, 10), 16.0 - libm::log(10.0)));
         // A peer with a huge number of channels caps the limit at 2.
         assert!(close(size_multiplier(1.0, u32::MAX), 2.0));
-        assert!(close(size_multiplier(0.9, 0), 1.0), "no competitors: no modifier");
+        assert!(
+            close(size_multiplier(0.9, 0), 1.0),
+            "no competitors: no modifier"
+        );
         // CLBOSS's own log line: 14 smaller of 82, 68 bigger → 0.651441.
         assert!((size_multiplier(14.0 / 82.0, 82) - 0.651441).abs() < 1e-5);
     }
@@ -116,8 +129,15 @@ mod tests {
         assert_eq!(bin_count(100_000_000_000), 50, "at most 50");
         // CLBOSS's log: bin 1 of 25 → 5.59174.
         assert!((bin_multiplier(1, 25) - 5.591_74).abs() < 1e-4);
-        assert!(close(bin_multiplier(0, 2) * bin_multiplier(1, 2), 1.0), "symmetric");
-        assert_eq!(starting_bin(5_000_000_000, 5_000_000_000, 25), 24, "all ours");
+        assert!(
+            close(bin_multiplier(0, 2) * bin_multiplier(1, 2), 1.0),
+            "symmetric"
+        );
+        assert_eq!(
+            starting_bin(5_000_000_000, 5_000_000_000, 25),
+            24,
+            "all ours"
+        );
         assert_eq!(starting_bin(0, 5_000_000_000, 25), 0);
     }
 

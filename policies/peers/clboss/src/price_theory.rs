@@ -186,8 +186,21 @@ mod tests {
         game.advance(DAY, 5);
         assert_eq!(game.level(2 * DAY, &mut rng), first, "half its life left");
         game.advance(DAY, 5);
-        assert_eq!(game.cards.iter().filter(|c| c.place == Place::Discarded).count(), 1);
-        assert_eq!(game.cards.iter().find(|c| c.level == first).unwrap().earned_msat, 10);
+        assert_eq!(
+            game.cards
+                .iter()
+                .filter(|c| c.place == Place::Discarded)
+                .count(),
+            1
+        );
+        assert_eq!(
+            game.cards
+                .iter()
+                .find(|c| c.level == first)
+                .unwrap()
+                .earned_msat,
+            10
+        );
     }
 
     #[test]

@@ -124,7 +124,10 @@ fn reference_turnover(channels: &[Channel], top: usize) -> Option<f64> {
     earners.sort_by_key(|c| (core::cmp::Reverse(c.flow.fees_earned_msat_7d), c.id));
     earners.truncate(top);
     let (out, capacity) = earners.iter().fold((0u128, 0u128), |(o, k), c| {
-        (o + u128::from(c.flow.out_msat_7d), k + u128::from(c.capacity_msat))
+        (
+            o + u128::from(c.flow.out_msat_7d),
+            k + u128::from(c.capacity_msat),
+        )
     });
     (capacity > 0 && !earners.is_empty()).then(|| out as f64 / capacity as f64)
 }
@@ -136,7 +139,12 @@ enum Move {
 }
 
 /// Which way a channel's fee goes, if any. Depletion wins over a throughput below target.
-fn direction(out_msat: u64, target_msat: Option<u64>, depleted: bool, tolerance_pct: u64) -> Option<Move> {
+fn direction(
+    out_msat: u64,
+    target_msat: Option<u64>,
+    depleted: bool,
+    tolerance_pct: u64,
+) -> Option<Move> {
     if depleted {
         return Some(Move::Up("7/8 depleted: scarcity"));
     }
@@ -214,7 +222,8 @@ impl Guest for LitAutofees {
             let depleted =
                 ratio_permille(channel.local_msat, capacity).unwrap_or(0) <= s.depleted_permille;
             let target = turnover.map(|t| (t * capacity as f64) as u64);
-            let Some(movement) = direction(channel.flow.out_msat_7d, target, depleted, s.tolerance_pct)
+            let Some(movement) =
+                direction(channel.flow.out_msat_7d, target, depleted, s.tolerance_pct)
             else {
                 continue;
             };
@@ -269,16 +278,29 @@ mod tests {
     #[test]
     fn below_target_goes_down_above_goes_up_near_it_holds() {
         let target = Some(1_000);
-        assert_eq!(direction(800, target, false, 10), Some(Move::Down("below the top earners' throughput")));
+        assert_eq!(
+            direction(800, target, false, 10),
+            Some(Move::Down("below the top earners' throughput"))
+        );
         assert_eq!(direction(950, target, false, 10), None);
-        assert_eq!(direction(1_100, target, false, 10), None, "at the edge: holds");
-        assert!(matches!(direction(1_101, target, false, 10), Some(Move::Up(_))));
+        assert_eq!(
+            direction(1_100, target, false, 10),
+            None,
+            "at the edge: holds"
+        );
+        assert!(matches!(
+            direction(1_101, target, false, 10),
+            Some(Move::Up(_))
+        ));
         assert_eq!(direction(0, None, false, 10), None, "no reference yet");
     }
 
     #[test]
     fn a_depleted_channel_goes_up_whatever_its_throughput() {
-        assert!(matches!(direction(0, Some(1_000), true, 10), Some(Move::Up(_))));
+        assert!(matches!(
+            direction(0, Some(1_000), true, 10),
+            Some(Move::Up(_))
+        ));
         assert!(matches!(direction(0, None, true, 10), Some(Move::Up(_))));
     }
 
@@ -334,8 +356,17 @@ mod tests {
                 failed_out_msat_7d: 0,
             },
         };
-        let channels = [channel(1, 50, 4_000), channel(2, 40, 2_000), channel(3, 1, 100_000), channel(4, 0, 9)];
-        assert_eq!(reference_turnover(&channels, 2), Some(3.0), "(4,000 + 2,000) / 2,000");
+        let channels = [
+            channel(1, 50, 4_000),
+            channel(2, 40, 2_000),
+            channel(3, 1, 100_000),
+            channel(4, 0, 9),
+        ];
+        assert_eq!(
+            reference_turnover(&channels, 2),
+            Some(3.0),
+            "(4,000 + 2,000) / 2,000"
+        );
         assert_eq!(reference_turnover(&channels[3..], 5), None, "nobody earned");
     }
 }

@@ -53,11 +53,18 @@ wit_bindgen::generate!({
 
 guest_support::panic_handler!();
 
-const MAX_RATE: IntParam =
-    IntParam::new("max-rate", "Highest fee Auto-Fees sets, ppm (AF-MaxRate).", 2_500)
-        .range(0, 100_000);
-const MIN_RATE: IntParam =
-    IntParam::new("min-rate", "Lowest fee Auto-Fees sets, ppm (AF-MinRate).", 0).range(0, 100_000);
+const MAX_RATE: IntParam = IntParam::new(
+    "max-rate",
+    "Highest fee Auto-Fees sets, ppm (AF-MaxRate).",
+    2_500,
+)
+.range(0, 100_000);
+const MIN_RATE: IntParam = IntParam::new(
+    "min-rate",
+    "Lowest fee Auto-Fees sets, ppm (AF-MinRate).",
+    0,
+)
+.range(0, 100_000);
 const INCREMENT: IntParam = IntParam::new(
     "increment",
     "Fees are rounded to multiples of this, ppm (AF-Increment).",
@@ -269,7 +276,10 @@ impl Guest for LndgAutoFees {
         let s = Settings::read(&ctx.params);
         // The node's average outgoing rate prices the traffic a channel brings in.
         let (fees, volume) = snapshot.channels.iter().fold((0u128, 0u128), |(f, v), c| {
-            (f + u128::from(c.flow.fees_earned_msat_7d), v + u128::from(c.flow.out_msat_7d))
+            (
+                f + u128::from(c.flow.fees_earned_msat_7d),
+                v + u128::from(c.flow.out_msat_7d),
+            )
         });
         let mut restore = Restore::new("channel state");
         let mut proposals = Vec::new();
@@ -281,11 +291,10 @@ impl Guest for LndgAutoFees {
                 continue;
             }
             let flow = &channel.flow;
-            let assisted = if volume == 0 {
-                0
-            } else {
-                (u128::from(flow.in_msat_7d) * fees / volume).min(u128::from(u64::MAX)) as u64
-            };
+            let assisted = u128::from(flow.in_msat_7d)
+                .saturating_mul(fees)
+                .checked_div(volume)
+                .map_or(0, |a| a.min(u128::from(u64::MAX)) as u64);
             let facts = Facts {
                 fee_ppm: channel.fee_ppm,
                 capacity_sat: channel.capacity_msat / 1_000,
@@ -350,7 +359,10 @@ mod tests {
         assert_eq!(SCHEMA.check(), Ok(()));
         let s = defaults();
         assert_eq!((s.max_rate, s.min_rate, s.increment), (2_500, 0, 5));
-        assert_eq!((s.multiplier, s.failed_htlcs, s.update_secs), (5.0, 25, 24 * 3_600));
+        assert_eq!(
+            (s.multiplier, s.failed_htlcs, s.update_secs),
+            (5.0, 25, 24 * 3_600)
+        );
         assert_eq!((s.lowliq_limit, s.excess_limit), (15, 95));
     }
 
@@ -364,7 +376,11 @@ mod tests {
         assert_eq!(settle(raw_rate(&f, &s).0, &s), 500, "something came in");
         f.in_1d_sat = 0;
         f.failed_out_1d = 25;
-        assert_eq!(settle(raw_rate(&f, &s).0, &s), 500, "not more than the limit");
+        assert_eq!(
+            settle(raw_rate(&f, &s).0, &s),
+            500,
+            "not more than the limit"
+        );
     }
 
     #[test]
@@ -399,7 +415,11 @@ mod tests {
         assisting.assisted_7d_msat = 101;
         assert_eq!(settle(raw_rate(&assisting, &s).0, &s), 475);
         assisting.assisted_7d_msat = 100;
-        assert_eq!(settle(raw_rate(&assisting, &s).0, &s), 500, "not above 10 ×");
+        assert_eq!(
+            settle(raw_rate(&assisting, &s).0, &s),
+            500,
+            "not above 10 ×"
+        );
     }
 
     #[test]
@@ -420,10 +440,16 @@ mod tests {
             last_change_secs: Some(1_000),
         };
         let mut c = test_channel();
-        assert!(!eligible(&memory, &c, 1_000 + 24 * 3_600, 24 * 3_600), "strictly more");
+        assert!(
+            !eligible(&memory, &c, 1_000 + 24 * 3_600, 24 * 3_600),
+            "strictly more"
+        );
         assert!(eligible(&memory, &c, 1_001 + 24 * 3_600, 24 * 3_600));
         c.last_broadcast_secs = Some(50_000);
-        assert!(!eligible(&memory, &c, 1_001 + 24 * 3_600, 24 * 3_600), "a later broadcast");
+        assert!(
+            !eligible(&memory, &c, 1_001 + 24 * 3_600, 24 * 3_600),
+            "a later broadcast"
+        );
         assert!(eligible(&Memory::default(), &test_channel(), 0, 3_600));
     }
 
