@@ -226,7 +226,11 @@ fn out_percent(channel: &Channel, index: usize, htlcs: &[PendingHtlc]) -> u64 {
         .iter()
         .filter(|h| h.channel as usize == index && h.outgoing)
         .fold(0, |sum, h| sum.saturating_add(h.amount_msat));
-    let local = channel.local_msat.saturating_add(pending_out);
+    // Capped at the capacity: a balance that already counts its HTLCs must not pass 100 %.
+    let local = channel
+        .local_msat
+        .saturating_add(pending_out)
+        .min(channel.capacity_msat);
     div_round_even(
         i128::from(local) * 100,
         i128::from(channel.capacity_msat.max(1)),
