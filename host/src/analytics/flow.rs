@@ -20,6 +20,9 @@ struct Bucket {
     fees_out_msat: u64,
     forwards_in: u32,
     forwards_out: u32,
+    /// `local_failed` forwards out of the channel, and their incoming amounts.
+    failed_out: u32,
+    failed_out_msat: u64,
 }
 
 impl Bucket {
@@ -29,6 +32,8 @@ impl Bucket {
         self.fees_out_msat = self.fees_out_msat.saturating_add(other.fees_out_msat);
         self.forwards_in = self.forwards_in.saturating_add(other.forwards_in);
         self.forwards_out = self.forwards_out.saturating_add(other.forwards_out);
+        self.failed_out = self.failed_out.saturating_add(other.failed_out);
+        self.failed_out_msat = self.failed_out_msat.saturating_add(other.failed_out_msat);
     }
 
     fn subtract(&mut self, other: &Bucket) {
@@ -37,6 +42,8 @@ impl Bucket {
         self.fees_out_msat -= other.fees_out_msat;
         self.forwards_in -= other.forwards_in;
         self.forwards_out -= other.forwards_out;
+        self.failed_out -= other.failed_out;
+        self.failed_out_msat -= other.failed_out_msat;
     }
 }
 
@@ -53,8 +60,10 @@ struct ChannelFlow {
 }
 
 impl ChannelFlow {
-    fn add(&mut self, hour: u64, delta: Bucket, at_ms: u64) {
-        self.last_forward_ms = self.last_forward_ms.max(Some(at_ms));
+    /// Books `delta` in its hour; `settled_at_ms` moves the last-forward time (a failure does
+    /// not: the channel did not route).
+    fn add(&mut self, hour: u64, delta: Bucket, settled_at_ms: Option<u64>) {
+        self.last_forward_ms = self.last_forward_ms.max(settled_at_ms);
         // Forwards arrive nearly in order: search from the newest bucket.
         let position = self.buckets.iter().rposition(|(h, _)| *h <= hour);
         let index = match position {
@@ -113,17 +122,34 @@ pub struct FlowTracker {
     /// The latest profitability analysis (refreshed by the cycle from the ledgers); it lives
     /// here because the tracker is the analytics state every cycle already carries.
     pub profit: super::profit_cache::ProfitCache,
+    /// What other channels into each peer charge (gossip), refreshed hourly by the cycle.
+    pub competitors: super::competitors::CompetitorCache,
 }
 
 impl FlowTracker {
     /// Books a settled forward: inbound on its incoming channel, outbound (and the fee, counted
-    /// once, on the outgoing side) on its outgoing channel. Other statuses are ignored.
+    /// once, on the outgoing side) on its outgoing channel. A `local_failed` one is demand the
+    /// outgoing channel could not serve. Other statuses are ignored.
     pub fn record(&mut self, forward: &Forward) {
+        let at_ms = forward.resolved_ms.unwrap_or(forward.received_ms);
+        let hour = at_ms / HOUR_MS;
+        if forward.status == ForwardStatus::LocalFailed {
+            if let Some(out_channel) = forward.out_channel {
+                let failed = Bucket {
+                    failed_out: 1,
+                    failed_out_msat: forward.in_amount.msat(),
+                    ..Bucket::default()
+                };
+                self.channels
+                    .entry(out_channel)
+                    .or_default()
+                    .add(hour, failed, None);
+            }
+            return;
+        }
         if forward.status != ForwardStatus::Settled {
             return;
         }
-        let at_ms = forward.resolved_ms.unwrap_or(forward.received_ms);
-        let hour = at_ms / HOUR_MS;
         self.channels.entry(forward.in_channel).or_default().add(
             hour,
             Bucket {
@@ -131,7 +157,7 @@ impl FlowTracker {
                 forwards_in: 1,
                 ..Bucket::default()
             },
-            at_ms,
+            Some(at_ms),
         );
         if let Some(out_channel) = forward.out_channel {
             self.channels.entry(out_channel).or_default().add(
@@ -142,7 +168,7 @@ impl FlowTracker {
                     forwards_out: 1,
                     ..Bucket::default()
                 },
-                at_ms,
+                Some(at_ms),
             );
         }
     }
@@ -169,6 +195,10 @@ impl FlowTracker {
             last_forward_age_secs: flow
                 .last_forward_ms
                 .map(|ms| now_secs.saturating_sub(ms / 1000)),
+            failed_out_1d: flow.day.failed_out,
+            failed_out_amount_1d: Msat::new(flow.day.failed_out_msat),
+            failed_out_7d: flow.week.failed_out,
+            failed_out_amount_7d: Msat::new(flow.week.failed_out_msat),
         }
     }
 }
@@ -180,7 +210,7 @@ mod tests {
     fn settled(at_secs: u64, out_msat: u64) -> Forward {
         Forward {
             created_index: at_secs,
-            updated_index: at_secs,
+            updated_index: Some(at_secs),
             in_channel: ShortChannelId::from_u64(1),
             out_channel: Some(ShortChannelId::from_u64(2)),
             in_amount: Msat::new(out_msat + 10),
@@ -189,6 +219,7 @@ mod tests {
             status: ForwardStatus::Settled,
             received_ms: at_secs * 1000,
             resolved_ms: Some(at_secs * 1000),
+            failure: None,
         }
     }
 
@@ -248,6 +279,29 @@ mod tests {
             (Msat::new(10), 1)
         );
         assert_eq!(later.last_forward_age_secs, Some(8 * 86_400));
+    }
+
+    #[test]
+    fn local_failures_are_demand_we_could_not_serve() {
+        let mut tracker = FlowTracker::default();
+        tracker.record(&settled(3600, 500));
+        let mut failed = settled(7200, 0);
+        failed.status = ForwardStatus::LocalFailed;
+        (failed.out_amount, failed.fee, failed.resolved_ms) = (None, None, None);
+        failed.in_amount = Msat::new(70_000);
+        tracker.record(&failed);
+        tracker.record(&failed);
+        let out = tracker.stats(ShortChannelId::from_u64(2), 7200);
+        assert_eq!((out.failed_out_1d, out.failed_out_7d), (2, 2));
+        assert_eq!(out.failed_out_amount_7d, Msat::new(140_000));
+        // A failure is not a forward: the last-forward time stays the settled one's.
+        assert_eq!(out.last_forward_age_secs, Some(3600));
+        assert_eq!(out.forwards_out_7d, 1);
+        let later = tracker.stats(ShortChannelId::from_u64(2), 7200 + 2 * 86_400);
+        assert_eq!((later.failed_out_1d, later.failed_out_7d), (0, 2));
+        // The incoming side is not the one that could not serve.
+        let inbound = tracker.stats(ShortChannelId::from_u64(1), 7200);
+        assert_eq!(inbound.failed_out_7d, 0);
     }
 
     #[test]

@@ -2,6 +2,7 @@
 //! `listforwards` per cycle.
 
 pub mod capacity;
+pub mod competitors;
 pub mod defibrillator;
 mod flow;
 pub mod mempool;

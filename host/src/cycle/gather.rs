@@ -4,6 +4,7 @@ use super::CycleError;
 use crate::{
     analytics::{
         FlowTracker,
+        competitors::summarize as summarize_competitors,
         defibrillator::probe_end,
         profitability::{WINDOW_DAYS, profitability},
     },
@@ -35,6 +36,7 @@ pub(super) fn gather_from_node(
 ) -> Result<Gathered, CycleError> {
     let info = deps.node.info()?;
     let channels = deps.node.channels()?;
+    refresh_competitors(deps, &info.id, &channels, now);
     // Before price truth: an interrupted update that reached the chain is a broadcast (it
     // counts against the daily limit), not a repair.
     super::fee_intents::reconcile(&channels, deps.store, now)?;
@@ -49,6 +51,36 @@ pub(super) fn gather_from_node(
         deps.flows,
         feerates,
     )
+}
+
+/// Refreshes the competitor figures of the peers whose figures are an hour old. A failing
+/// `listchannels` keeps the old figures (and is retried in an hour): a warning, not an error.
+fn refresh_competitors(
+    deps: &mut super::CycleDeps<'_>,
+    our_id: &str,
+    channels: &[NodeChannel],
+    now: u64,
+) {
+    let mut failures = 0;
+    let mut last_error = None;
+    for channel in channels.iter().filter(|c| c.is_normal()) {
+        let peer = channel.peer_id.as_str();
+        if !deps.flows.competitors.is_due(peer, now) {
+            continue;
+        }
+        let fees = match deps.node.gossip_channels_to(peer) {
+            Ok(listed) => Some(summarize_competitors(our_id, &listed)),
+            Err(error) => {
+                failures += 1;
+                last_error = Some(error);
+                None
+            }
+        };
+        deps.flows.competitors.put(peer, now, fees);
+    }
+    if let Some(error) = last_error {
+        tracing::warn!(failures, %error, "listchannels failed; competitor fees kept from the last reading");
+    }
 }
 
 /// Builds the snapshot of managed channels (normal state, with a short channel id).
@@ -91,6 +123,7 @@ pub(super) fn gather(
             peers.push(PeerView {
                 node_id: channel.peer_id.clone(),
                 connected: channel.peer_connected,
+                competitors: flows.competitors.get(&channel.peer_id),
             });
             (peers.len() - 1) as u32
         });

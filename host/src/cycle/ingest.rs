@@ -1,8 +1,13 @@
-//! Incremental forward ingestion: `listforwards index=updated` from the stored cursor, in
-//! pages, upserted into the ledger; newly settled forwards feed the flow analytics.
+//! Incremental forward ingestion: `listforwards` by `index=created` (every new forward, the
+//! `local_failed` ones only there) and by `index=updated` (resolutions), each from its stored
+//! cursor, in pages, upserted into the ledger; newly final forwards feed the flow analytics.
 
 use super::CycleError;
-use crate::{analytics::FlowTracker, node::Node, store::Store};
+use crate::{
+    analytics::FlowTracker,
+    node::Node,
+    store::{ForwardIndex, Store},
+};
 
 const PAGE: u32 = 1000;
 
@@ -14,18 +19,21 @@ pub fn ingest_forwards(
 ) -> Result<usize, CycleError> {
     store.mark_observed(node.now_secs())?;
     let mut read = 0;
-    loop {
-        let start = store.forwards_cursor()?;
-        let page = node.forwards_updated_since(start, PAGE)?;
-        if page.is_empty() {
-            return Ok(read);
-        }
-        read += page.len();
-        for forward in store.ingest_forwards(&page)? {
-            flows.record(&forward);
-        }
-        if page.len() < PAGE as usize {
-            return Ok(read);
+    for index in [ForwardIndex::Created, ForwardIndex::Updated] {
+        loop {
+            let start = store.forwards_cursor(index)?;
+            let page = match index {
+                ForwardIndex::Created => node.forwards_created_since(start, PAGE)?,
+                ForwardIndex::Updated => node.forwards_updated_since(start, PAGE)?,
+            };
+            read += page.len();
+            for forward in store.ingest_forwards(&page, index)? {
+                flows.record(&forward);
+            }
+            if page.len() < PAGE as usize {
+                break;
+            }
         }
     }
+    Ok(read)
 }

@@ -19,6 +19,7 @@ pub use params::{
     ParamError, ParamKind, ParamSpec, ParamValue, PolicyInfo, ResolvedParams, params_from_words,
 };
 pub use snapshot::{
-    CallContext, ChannelView, FeerateSample, FlowStats, Investor, LockTier, Opener, PayoutInput,
-    PeerView, PendingHtlc, PolicyState, Profit, ProfitabilityClass, RebalanceBudget, Snapshot,
+    CallContext, ChannelView, CompetitorFees, FeerateSample, FlowStats, Investor, LockTier, Opener,
+    PayoutInput, PeerView, PendingHtlc, PolicyState, Profit, ProfitabilityClass, RebalanceBudget,
+    Snapshot,
 };

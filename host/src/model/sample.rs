@@ -2,8 +2,8 @@
 //! canary call when no live snapshot exists yet, and for benchmarks.
 
 use super::{
-    ChannelView, FeerateSample, FlowStats, Opener, PeerView, PendingHtlc, ProfitabilityClass,
-    Snapshot,
+    ChannelView, CompetitorFees, FeerateSample, FlowStats, Opener, PeerView, PendingHtlc,
+    ProfitabilityClass, Snapshot,
 };
 use crate::{
     money::{Msat, Ppm},
@@ -24,6 +24,16 @@ pub fn sample_snapshot(channels: usize, seed: u64) -> Snapshot {
         .map(|i| PeerView {
             node_id: format!("02{:064x}", (i as u64 + 1).wrapping_mul(0x9E37_79B9))[..66].into(),
             connected: rng.below(20) != 0,
+            // Derived from the index, not drawn, so the rest of the sample stays as it was.
+            competitors: (i % 3 != 2).then(|| {
+                let median = 150 + (i as u32 * 37) % 900;
+                CompetitorFees {
+                    channels: 2 + (i as u32 % 40),
+                    p25: Ppm::new(median / 2),
+                    median: Ppm::new(median),
+                    p75: Ppm::new(median * 2),
+                }
+            }),
         })
         .collect();
     let channels: Vec<ChannelView> = (0..channels)
@@ -102,6 +112,11 @@ fn sample_channel(index: usize, peer_count: usize, rng: &mut SplitMix64) -> Chan
             fees_earned_total: fee_ppm.fee_on(Msat::new(flow_out.msat() * 4)),
             forwards_out_total: u64::from(forwards_out) * 4,
             last_forward_age_secs: Some(rng.below(7 * DAY_SECS)),
+            // Derived, not drawn (see the peers): a few channels turn senders away.
+            failed_out_1d: forwards_out % 4 / 2,
+            failed_out_amount_1d: Msat::new(u64::from(forwards_out % 4 / 2) * 250_000_000),
+            failed_out_7d: forwards_out % 4,
+            failed_out_amount_7d: Msat::new(u64::from(forwards_out % 4) * 250_000_000),
         },
     }
 }

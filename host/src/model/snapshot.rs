@@ -44,6 +44,12 @@ pub struct FlowStats {
     pub fees_earned_total: Msat,
     pub forwards_out_total: u64,
     pub last_forward_age_secs: Option<u64>,
+    /// Demand we could not serve: `local_failed` forwards out of this channel, and their
+    /// incoming amounts (see the WIT docs).
+    pub failed_out_1d: u32,
+    pub failed_out_amount_1d: Msat,
+    pub failed_out_7d: u32,
+    pub failed_out_amount_7d: Msat,
 }
 
 /// Host analytics of a channel's return, in basis points.
@@ -81,6 +87,17 @@ pub struct ChannelView {
 pub struct PeerView {
     pub node_id: String,
     pub connected: bool,
+    /// What other channels to this peer charge (from gossip), when known.
+    pub competitors: Option<CompetitorFees>,
+}
+
+/// The proportional fees of the other public channels whose destination is a peer.
+#[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CompetitorFees {
+    pub channels: u32,
+    pub p25: Ppm,
+    pub median: Ppm,
+    pub p75: Ppm,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]

@@ -5,9 +5,9 @@
 //! and message.
 
 use super::{
-    Forward, ForwardStatus, FoundRoute, Funds, Invoice, Node, NodeChannel, NodeError, NodeHtlc,
-    NodeInfo, OnchainFee, Payment, PaymentStatus, RemoteFee, RouteHop, RouteRequest, STATE_NORMAL,
-    SetChannelFee,
+    Forward, ForwardFailure, ForwardStatus, FoundRoute, Funds, GossipChannel, Invoice, Node,
+    NodeChannel, NodeError, NodeHtlc, NodeInfo, OnchainFee, Payment, PaymentStatus, RemoteFee,
+    RouteHop, RouteRequest, STATE_NORMAL, SetChannelFee,
     cln_json::{as_json, parse_payment, parse_routes, text_field, typed_request},
 };
 use crate::{
@@ -21,9 +21,9 @@ use cln_rpc::{
         requests::{
             AskrenecreatelayerRequest, AskrenedisablenodeRequest, AskrenelistlayersRequest,
             BkprlistincomeRequest, FeeratesRequest, FeeratesStyle, GetinfoRequest,
-            GetroutesRequest, InvoiceRequest, ListforwardsIndex, ListforwardsRequest,
-            ListfundsRequest, ListpeerchannelsRequest, ListsendpaysRequest, SendpayRequest,
-            SetchannelRequest, WaitsendpayRequest,
+            GetroutesRequest, InvoiceRequest, ListchannelsRequest, ListforwardsIndex,
+            ListforwardsRequest, ListfundsRequest, ListpeerchannelsRequest, ListsendpaysRequest,
+            SendpayRequest, SetchannelRequest, WaitsendpayRequest,
         },
         responses::{
             ListforwardsForwards, ListforwardsForwardsStatus, ListpeerchannelsChannels,
@@ -101,6 +101,24 @@ impl ClnNode {
                     secs: timeout.as_secs(),
                 })
         })
+    }
+
+    fn forwards_by(
+        &self,
+        index: ListforwardsIndex,
+        start: u64,
+        limit: u32,
+    ) -> Result<Vec<Forward>, NodeError> {
+        let request = ListforwardsRequest {
+            in_channel: None,
+            out_channel: None,
+            status: None,
+            index: Some(index),
+            start: Some(start),
+            limit: Some(limit),
+        };
+        let response = self.call("listforwards", &request)?;
+        Ok(response.forwards.into_iter().map(forward).collect())
     }
 }
 
@@ -203,7 +221,7 @@ fn seconds_to_ms(seconds: f64) -> u64 {
 fn forward(f: ListforwardsForwards) -> Forward {
     Forward {
         created_index: f.created_index,
-        updated_index: f.updated_index.unwrap_or(f.created_index),
+        updated_index: f.updated_index,
         in_channel: scid(f.in_channel),
         out_channel: f.out_channel.map(scid),
         in_amount: Msat::new(f.in_msat.msat()),
@@ -217,6 +235,10 @@ fn forward(f: ListforwardsForwards) -> Forward {
         },
         received_ms: seconds_to_ms(f.received_time),
         resolved_ms: f.resolved_time.map(seconds_to_ms),
+        failure: f.failcode.map(|code| ForwardFailure {
+            code,
+            reason: f.failreason.unwrap_or_default(),
+        }),
     }
 }
 
@@ -240,17 +262,37 @@ impl Node for ClnNode {
         Ok(response.channels.into_iter().map(channel).collect())
     }
 
+    fn forwards_created_since(&self, start: u64, limit: u32) -> Result<Vec<Forward>, NodeError> {
+        self.forwards_by(ListforwardsIndex::CREATED, start, limit)
+    }
+
     fn forwards_updated_since(&self, start: u64, limit: u32) -> Result<Vec<Forward>, NodeError> {
-        let request = ListforwardsRequest {
-            in_channel: None,
-            out_channel: None,
-            status: None,
-            index: Some(ListforwardsIndex::UPDATED),
-            start: Some(start),
-            limit: Some(limit),
+        self.forwards_by(ListforwardsIndex::UPDATED, start, limit)
+    }
+
+    fn gossip_channels_to(&self, node: &str) -> Result<Vec<GossipChannel>, NodeError> {
+        let destination = node.parse().map_err(|_| NodeError::Protocol {
+            method: "listchannels",
+            detail: format!("not a node id: {node}"),
+        })?;
+        let request = ListchannelsRequest {
+            destination: Some(destination),
+            short_channel_id: None,
+            source: None,
         };
-        let response = self.call("listforwards", &request)?;
-        Ok(response.forwards.into_iter().map(forward).collect())
+        let response = self.call("listchannels", &request)?;
+        Ok(response
+            .channels
+            .into_iter()
+            .map(|c| GossipChannel {
+                source: c.source.to_string(),
+                destination: c.destination.to_string(),
+                short_channel_id: scid(c.short_channel_id),
+                fee_base: Msat::new(u64::from(c.base_fee_millisatoshi)),
+                fee_ppm: Ppm::new(c.fee_per_millionth),
+                active: c.active,
+            })
+            .collect())
     }
 
     fn opening_feerate_perkb(&self) -> Result<u32, NodeError> {

@@ -133,7 +133,9 @@ impl ForwardStatus {
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct Forward {
     pub created_index: u64,
-    pub updated_index: u64,
+    /// Absent until lightningd changes the forward after creating it: an `offered` one not
+    /// yet resolved, and a `local_failed` one (created final) never have it.
+    pub updated_index: Option<u64>,
     pub in_channel: ShortChannelId,
     pub out_channel: Option<ShortChannelId>,
     pub in_amount: Msat,
@@ -143,6 +145,35 @@ pub struct Forward {
     /// `received_time` / `resolved_time` in milliseconds (CLN gives float seconds).
     pub received_ms: u64,
     pub resolved_ms: Option<u64>,
+    /// `failcode`/`failreason` of a failed forward, when lightningd gives them (it does for
+    /// `local_failed` ones: e.g. 4103 `WIRE_TEMPORARY_CHANNEL_FAILURE`, 4108
+    /// `WIRE_FEE_INSUFFICIENT`).
+    pub failure: Option<ForwardFailure>,
+}
+
+/// Why lightningd failed a forward: a BOLT 4 failure code and its name.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct ForwardFailure {
+    pub code: u32,
+    pub reason: String,
+}
+
+/// BOLT 4 `temporary_channel_failure` (UPDATE|7): no liquidity or no free HTLC slot.
+pub const TEMPORARY_CHANNEL_FAILURE: u32 = 0x1000 | 7;
+/// BOLT 4 `fee_insufficient` (UPDATE|12): the sender paid a fee below ours.
+pub const FEE_INSUFFICIENT: u32 = 0x1000 | 12;
+/// BOLT 4 `unknown_next_peer` (PERM|10): the outgoing channel is gone or its peer offline.
+pub const UNKNOWN_NEXT_PEER: u32 = 0x4000 | 10;
+
+/// One direction of a public channel from gossip (`listchannels`), the pricing fields.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct GossipChannel {
+    pub source: String,
+    pub destination: String,
+    pub short_channel_id: ShortChannelId,
+    pub fee_base: Msat,
+    pub fee_ppm: Ppm,
+    pub active: bool,
 }
 
 /// `listfunds`, summed.
@@ -247,9 +278,16 @@ pub trait Node {
     fn info(&self) -> Result<NodeInfo, NodeError>;
     /// `listpeerchannels`.
     fn channels(&self) -> Result<Vec<NodeChannel>, NodeError>;
-    /// `listforwards index=updated start=START limit=LIMIT`: every forward created or changed
-    /// since `start`, in `updated_index` order.
+    /// `listforwards index=created start=START limit=LIMIT`: every forward created since
+    /// `start`, as it stands now, in `created_index` order. The only listing with the
+    /// `local_failed` ones (they are never updated).
+    fn forwards_created_since(&self, start: u64, limit: u32) -> Result<Vec<Forward>, NodeError>;
+    /// `listforwards index=updated start=START limit=LIMIT`: every forward changed after its
+    /// creation since `start` (resolved ones), in `updated_index` order.
     fn forwards_updated_since(&self, start: u64, limit: u32) -> Result<Vec<Forward>, NodeError>;
+    /// `listchannels destination=NODE`: the public channels that lead to `node` (gossip),
+    /// ours included.
+    fn gossip_channels_to(&self, node: &str) -> Result<Vec<GossipChannel>, NodeError>;
     /// `feerates perkb`, the `opening` estimate, in sat per 1000 vbytes.
     fn opening_feerate_perkb(&self) -> Result<u32, NodeError>;
     fn funds(&self) -> Result<Funds, NodeError>;

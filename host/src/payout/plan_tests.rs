@@ -78,18 +78,22 @@ impl Fixture {
         self.next_forward += 1;
         let channel = ShortChannelId::new(100, index, 0).unwrap();
         self.store
-            .ingest_forwards(&[Forward {
-                created_index: index,
-                updated_index: index,
-                in_channel: channel,
-                out_channel: Some(channel),
-                in_amount: Msat::new(1_000_000_000 + fee),
-                out_amount: Some(Msat::new(1_000_000_000)),
-                fee: Some(Msat::new(fee)),
-                status: ForwardStatus::Settled,
-                received_ms: at * 1000,
-                resolved_ms: Some(at * 1000),
-            }])
+            .ingest_forwards(
+                &[Forward {
+                    created_index: index,
+                    updated_index: Some(index),
+                    in_channel: channel,
+                    out_channel: Some(channel),
+                    in_amount: Msat::new(1_000_000_000 + fee),
+                    out_amount: Some(Msat::new(1_000_000_000)),
+                    fee: Some(Msat::new(fee)),
+                    status: ForwardStatus::Settled,
+                    received_ms: at * 1000,
+                    resolved_ms: Some(at * 1000),
+                    failure: None,
+                }],
+                crate::store::ForwardIndex::Updated,
+            )
             .unwrap();
     }
 

@@ -145,7 +145,7 @@ impl Revops {
             .transpose()?;
         let mut flows = FlowTracker::default();
         let since_ms = unix_now().saturating_sub(ANALYTICS_REPLAY_SECS) * 1000;
-        for forward in store.settled_forwards_since(since_ms)? {
+        for forward in store.counted_forwards_since(since_ms)? {
             flows.record(&forward);
         }
         let pending = store.pending_intents()?;

@@ -48,6 +48,12 @@ pub(crate) fn snapshot_to_wit(snapshot: &Snapshot, ctx: &CallContext) -> wit::Sn
             .map(|p| wit::Peer {
                 node_id: p.node_id.clone(),
                 connected: p.connected,
+                competitors: p.competitors.map(|c| wit::CompetitorFees {
+                    channels: c.channels,
+                    p25_ppm: c.p25.ppm(),
+                    median_ppm: c.median.ppm(),
+                    p75_ppm: c.p75.ppm(),
+                }),
             })
             .collect(),
         htlcs: snapshot
@@ -119,6 +125,10 @@ fn channel_to_wit(c: &ChannelView) -> wit::Channel {
             fees_earned_msat_total: c.flow.fees_earned_total.msat(),
             forwards_out_total: c.flow.forwards_out_total,
             last_forward_age_secs: c.flow.last_forward_age_secs,
+            failed_out_1d: c.flow.failed_out_1d,
+            failed_out_msat_1d: c.flow.failed_out_amount_1d.msat(),
+            failed_out_7d: c.flow.failed_out_7d,
+            failed_out_msat_7d: c.flow.failed_out_amount_7d.msat(),
         },
     }
 }

@@ -2,6 +2,8 @@
 //! same decision cycle production runs, over simulated time. Deterministic from the scenario's
 //! seed. Used by `revops simulate` to compare policies before trusting one with real channels.
 
+mod forward_book;
+mod gossip;
 mod market;
 mod network;
 mod node_view;

@@ -11,20 +11,20 @@
 //! stream of senders ("common random numbers"): differences in outcome are the policies'.
 
 use super::{
+    forward_book::ForwardBook,
     market::{Candidate, poisson},
     scenario::{ChannelSpec, Event, Scenario},
 };
 use crate::{
     money::{Msat, Ppm},
-    node::{Forward, ForwardStatus, NodeHtlc, Payment},
+    node::{Forward, ForwardFailure, ForwardStatus, NodeHtlc, Payment, TEMPORARY_CHANNEL_FAILURE},
     rng::SplitMix64,
     scid::ShortChannelId,
 };
 use serde::Serialize;
 use std::{
-    cell::Cell,
     cmp::Reverse,
-    collections::{BinaryHeap, HashMap, VecDeque},
+    collections::{BinaryHeap, HashMap},
 };
 
 const DAY_SECS: u64 = 86_400;
@@ -54,7 +54,6 @@ struct InFlight {
     amount: u64,
     fee: u64,
     created_index: u64,
-    received_ms: u64,
     fails: bool,
 }
 
@@ -95,12 +94,7 @@ pub struct SimNetwork {
     pending: BinaryHeap<Reverse<(u64, u64)>>,
     in_flight: HashMap<u64, InFlight>,
     next_serial: u64,
-    pub(super) log: VecDeque<Forward>,
-    /// `updated_index` of `log[0]`.
-    pub(super) log_start: u64,
-    next_created: u64,
-    /// The consumer asked from here on: older log entries can go.
-    pub(super) acknowledged: Cell<u64>,
+    pub(super) forwards: ForwardBook,
     flood_rng: SplitMix64,
     pub(super) stats: MarketStats,
     pub(super) payments: PaymentBook,
@@ -139,10 +133,7 @@ impl SimNetwork {
             pending: BinaryHeap::new(),
             in_flight: HashMap::new(),
             next_serial: 0,
-            log: VecDeque::new(),
-            log_start: 1,
-            next_created: 1,
-            acknowledged: Cell::new(0),
+            forwards: ForwardBook::default(),
             flood_rng: seeds.fork(),
             stats: MarketStats::default(),
             payments: PaymentBook {
@@ -227,7 +218,7 @@ impl SimNetwork {
         if end_ms <= self.now_ms {
             return;
         }
-        self.trim_log();
+        self.forwards.trim();
         let mut candidates = self.draw_candidates(end_ms);
         self.add_floods(end_ms, &mut candidates);
         candidates.sort_by_key(|c| (c.at_ms, c.channel, c.serial_hint));
@@ -372,11 +363,9 @@ impl SimNetwork {
 
     fn fail_locally(&mut self, inc: usize, out: usize, amount: u64, fee: u64) {
         self.stats.forwards_failed_local += 1;
-        let created_index = self.next_created;
-        self.next_created += 1;
         let forward = Forward {
-            created_index,
-            updated_index: 0,
+            created_index: 0,
+            updated_index: None,
             in_channel: self.channels[inc].id,
             out_channel: Some(self.channels[out].id),
             in_amount: Msat::new(amount + fee),
@@ -384,9 +373,14 @@ impl SimNetwork {
             fee: None,
             status: ForwardStatus::LocalFailed,
             received_ms: self.now_ms,
-            resolved_ms: Some(self.now_ms),
+            // lightningd gives a local failure no resolution time.
+            resolved_ms: None,
+            failure: Some(ForwardFailure {
+                code: TEMPORARY_CHANNEL_FAILURE,
+                reason: "WIRE_TEMPORARY_CHANNEL_FAILURE".into(),
+            }),
         };
-        self.push_log(forward);
+        self.forwards.create(forward);
     }
 
     fn add_htlc(&mut self, inc: usize, out: usize, candidate: &Candidate, fee: u64) {
@@ -409,8 +403,19 @@ impl SimNetwork {
                 amount: Msat::new(amount + fee),
             },
         ));
-        let created_index = self.next_created;
-        self.next_created += 1;
+        let created_index = self.forwards.create(Forward {
+            created_index: 0,
+            updated_index: None,
+            in_channel: self.channels[inc].id,
+            out_channel: Some(self.channels[out].id),
+            in_amount: Msat::new(amount + fee),
+            out_amount: Some(Msat::new(amount)),
+            fee: Some(Msat::new(fee)),
+            status: ForwardStatus::Offered,
+            received_ms: self.now_ms,
+            resolved_ms: None,
+            failure: None,
+        });
         let fails =
             candidate.forced || candidate.fail_draw < self.scenario.market.downstream_fail_rate;
         self.in_flight.insert(
@@ -421,14 +426,11 @@ impl SimNetwork {
                 amount,
                 fee,
                 created_index,
-                received_ms: self.now_ms,
                 fails,
             },
         );
         self.pending
             .push(Reverse((self.now_ms + candidate.hold_ms, serial)));
-        let forward = self.forward_record(serial, ForwardStatus::Offered, None);
-        self.push_log(forward);
     }
 
     fn resolve_until(&mut self, until_ms: u64) {
@@ -466,42 +468,9 @@ impl SimNetwork {
             self.stats.fees_earned = Msat::new(self.stats.fees_earned.msat() + fee);
             ForwardStatus::Settled
         };
-        let forward = self.forward_record(serial, status, Some(at_ms));
+        let created_index = self.in_flight[&serial].created_index;
+        self.forwards.resolve(created_index, status, at_ms);
         self.in_flight.remove(&serial);
-        self.push_log(forward);
-    }
-
-    fn forward_record(
-        &self,
-        serial: u64,
-        status: ForwardStatus,
-        resolved_ms: Option<u64>,
-    ) -> Forward {
-        let flight = &self.in_flight[&serial];
-        Forward {
-            created_index: flight.created_index,
-            updated_index: 0,
-            in_channel: self.channels[flight.inc].id,
-            out_channel: Some(self.channels[flight.out].id),
-            in_amount: Msat::new(flight.amount + flight.fee),
-            out_amount: Some(Msat::new(flight.amount)),
-            fee: Some(Msat::new(flight.fee)),
-            status,
-            received_ms: flight.received_ms,
-            resolved_ms,
-        }
-    }
-
-    fn push_log(&mut self, mut forward: Forward) {
-        forward.updated_index = self.log_start + self.log.len() as u64;
-        self.log.push_back(forward);
-    }
-
-    fn trim_log(&mut self) {
-        while self.log_start < self.acknowledged.get() && !self.log.is_empty() {
-            self.log.pop_front();
-            self.log_start += 1;
-        }
     }
 
     pub(super) fn feerate_at(&self, at_secs: u64) -> u32 {

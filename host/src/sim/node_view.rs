@@ -6,8 +6,8 @@ use crate::{
     model::Opener,
     money::{Msat, Ppm},
     node::{
-        Forward, FoundRoute, Funds, Invoice, Node, NodeChannel, NodeError, NodeInfo, OnchainFee,
-        Payment, RemoteFee, RouteHop, RouteRequest, STATE_NORMAL, SetChannelFee,
+        Forward, FoundRoute, Funds, GossipChannel, Invoice, Node, NodeChannel, NodeError, NodeInfo,
+        OnchainFee, Payment, RemoteFee, RouteHop, RouteRequest, STATE_NORMAL, SetChannelFee,
     },
     scid::ShortChannelId,
 };
@@ -86,16 +86,16 @@ impl Node for SimNetwork {
         ))
     }
 
+    fn forwards_created_since(&self, start: u64, limit: u32) -> Result<Vec<Forward>, NodeError> {
+        Ok(self.forwards.created_since(start, limit))
+    }
+
     fn forwards_updated_since(&self, start: u64, limit: u32) -> Result<Vec<Forward>, NodeError> {
-        self.acknowledged.set(self.acknowledged.get().max(start));
-        let skip = start.saturating_sub(self.log_start) as usize;
-        Ok(self
-            .log
-            .iter()
-            .skip(skip)
-            .take(limit as usize)
-            .cloned()
-            .collect())
+        Ok(self.forwards.updated_since(start, limit))
+    }
+
+    fn gossip_channels_to(&self, node: &str) -> Result<Vec<GossipChannel>, NodeError> {
+        Ok(self.gossip_to(node))
     }
 
     fn opening_feerate_perkb(&self) -> Result<u32, NodeError> {

@@ -117,7 +117,7 @@ mod tests {
     fn settled(index: u64, resolved_ms: u64, fee: u64) -> Forward {
         Forward {
             created_index: index,
-            updated_index: index,
+            updated_index: Some(index),
             in_channel: "103x1x0".parse().unwrap(),
             out_channel: Some("103x2x0".parse().unwrap()),
             in_amount: Msat::new(1_000_000 + fee),
@@ -126,6 +126,7 @@ mod tests {
             status: ForwardStatus::Settled,
             received_ms: resolved_ms - 5,
             resolved_ms: Some(resolved_ms),
+            failure: None,
         }
     }
 
@@ -135,12 +136,15 @@ mod tests {
         let now_ms = 40 * DAY_MS;
         // Half a day, three days and twenty days ago; and one older than every window.
         store
-            .ingest_forwards(&[
-                settled(1, now_ms - DAY_MS / 2, 100),
-                settled(2, now_ms - 3 * DAY_MS, 200),
-                settled(3, now_ms - 20 * DAY_MS, 400),
-                settled(4, now_ms - 35 * DAY_MS, 800),
-            ])
+            .ingest_forwards(
+                &[
+                    settled(1, now_ms - DAY_MS / 2, 100),
+                    settled(2, now_ms - 3 * DAY_MS, 200),
+                    settled(3, now_ms - 20 * DAY_MS, 400),
+                    settled(4, now_ms - 35 * DAY_MS, 800),
+                ],
+                crate::store::ForwardIndex::Updated,
+            )
             .unwrap();
         store
             .record_rebalance(&RebalanceRecord {

@@ -3,6 +3,7 @@
 
 mod cycle;
 mod defibrillator;
+mod protective_modes;
 mod rebalance;
 mod simulate;
 
@@ -14,8 +15,8 @@ use revops::{
     model::PolicyKind,
     money::Msat,
     node::{
-        Forward, FoundRoute, Funds, Invoice, Node, NodeChannel, NodeError, NodeInfo, OnchainFee,
-        Payment, RouteHop, RouteRequest, SetChannelFee,
+        Forward, FoundRoute, Funds, GossipChannel, Invoice, Node, NodeChannel, NodeError, NodeInfo,
+        OnchainFee, Payment, RouteHop, RouteRequest, SetChannelFee,
     },
     runtime::{Canary, PolicySource, Registry, RuntimeLimits, Sandbox},
     sim::{Scenario, SimNetwork},
@@ -40,8 +41,14 @@ impl Node for RecordingNode {
     fn channels(&self) -> Result<Vec<NodeChannel>, NodeError> {
         self.inner.channels()
     }
+    fn forwards_created_since(&self, start: u64, limit: u32) -> Result<Vec<Forward>, NodeError> {
+        self.inner.forwards_created_since(start, limit)
+    }
     fn forwards_updated_since(&self, start: u64, limit: u32) -> Result<Vec<Forward>, NodeError> {
         self.inner.forwards_updated_since(start, limit)
+    }
+    fn gossip_channels_to(&self, node: &str) -> Result<Vec<GossipChannel>, NodeError> {
+        self.inner.gossip_channels_to(node)
     }
     fn opening_feerate_perkb(&self) -> Result<u32, NodeError> {
         self.inner.opening_feerate_perkb()

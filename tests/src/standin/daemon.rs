@@ -11,7 +11,7 @@ use super::{
 use crate::schema;
 use revops::{
     money::{Msat, Ppm},
-    node::{ForwardStatus, Invoice, Node, RouteHop, RouteRequest, SetChannelFee},
+    node::{Invoice, Node, RouteHop, RouteRequest, SetChannelFee},
     scid::ShortChannelId,
     sim::SimNetwork,
 };
@@ -259,7 +259,7 @@ fn synthetic_forwards(node: &SimNetwork, params: &Value, total: u64) -> Value {
     let forwards: Vec<Forward> = (start..=end)
         .map(|index| Forward {
             created_index: index,
-            updated_index: index,
+            updated_index: Some(index),
             in_channel: ids[index as usize % ids.len()],
             out_channel: Some(ids[(index as usize + 1) % ids.len()]),
             in_amount: Msat::new(100_000_000 + 1_000 + index % 1000),
@@ -268,6 +268,7 @@ fn synthetic_forwards(node: &SimNetwork, params: &Value, total: u64) -> Value {
             status: ForwardStatus::Settled,
             received_ms: 1_767_225_600_000 + index * 1000,
             resolved_ms: Some(1_767_225_600_000 + index * 1000 + 250),
+            failure: None,
         })
         .collect();
     shapes::listforwards(&forwards)
@@ -343,20 +344,37 @@ fn handle(node: &mut SimNetwork, method: &str, params: &Value) -> Result<Value, 
             if index.is_none() && (start.is_some() || limit.is_some()) {
                 return Err(invalid("Can only specify start and limit with index"));
             }
-            if index.is_some_and(|i| i != "updated") {
-                return Err(invalid("this stand-in serves index=updated only"));
+            let start = start.unwrap_or(0);
+            let limit = limit.map_or(u32::MAX, |l| u32::try_from(l).unwrap_or(u32::MAX));
+            let forwards = match index {
+                Some("updated") => node.forwards_updated_since(start, limit),
+                // Without an index lightningd lists everything, in created order.
+                Some("created") | None => node.forwards_created_since(start, limit),
+                Some(other) => {
+                    return Err(invalid(format!(
+                        "index: should be one of created or updated: invalid token '\"{other}\"'"
+                    )));
+                }
             }
-            let forwards: Vec<_> = node
-                .forwards_updated_since(start.unwrap_or(0), u32::MAX)
-                .map_err(internal)?
-                .into_iter()
-                // lightningd lists by updated_index only forwards that have one: not those
-                // still `offered`, nor `local_failed` ones (created final, never updated).
-                // `limit` counts what is listed (a short page means the end).
-                .filter(|f| matches!(f.status, ForwardStatus::Settled | ForwardStatus::Failed))
-                .take(limit.map_or(usize::MAX, |l| l as usize))
-                .collect();
+            .map_err(internal)?;
             Ok(shapes::listforwards(&forwards))
+        }
+        "listchannels" => {
+            let field = |name: &str| params.get(name).and_then(Value::as_str);
+            let mut listed = Vec::new();
+            let mut peers = node.channels_peer_ids();
+            peers.sort();
+            peers.dedup();
+            for peer in peers {
+                if field("destination").is_none_or(|d| d == peer) {
+                    listed.extend(node.gossip_channels_to(&peer).map_err(internal)?);
+                }
+            }
+            listed.retain(|c| {
+                field("source").is_none_or(|s| s == c.source)
+                    && field("short_channel_id").is_none_or(|s| s == c.short_channel_id.to_string())
+            });
+            Ok(shapes::listchannels(&listed))
         }
         "feerates" => match params.get("style").and_then(Value::as_str) {
             Some("perkb") => Ok(shapes::feerates_perkb(

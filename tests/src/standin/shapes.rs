@@ -3,7 +3,8 @@
 //! fields required by CLN's schemas are the real ones.
 
 use revops::node::{
-    Forward, ForwardStatus, FoundRoute, Invoice, NodeChannel, NodeInfo, Payment, PaymentStatus,
+    Forward, ForwardStatus, FoundRoute, GossipChannel, Invoice, NodeChannel, NodeInfo, Payment,
+    PaymentStatus,
 };
 use serde_json::{Value, json};
 use std::sync::OnceLock;
@@ -197,10 +198,39 @@ pub fn listforwards(forwards: &[Forward]) -> Value {
             if !object.contains_key("out_msat") {
                 object.remove("out_htlc_id");
             }
+            // The failure lightningd recorded, where the status carries one.
+            if let (Some(failure), true) = (&f.failure, object.contains_key("failcode")) {
+                object.insert("failcode".into(), json!(failure.code));
+                object.insert("failreason".into(), json!(failure.reason));
+            }
             v
         })
         .collect();
     json!({ "forwards": forwards })
+}
+
+/// `listchannels`: each gossip channel in the shape of the captured node A's listing.
+pub fn listchannels(channels: &[GossipChannel]) -> Value {
+    static TEMPLATE: OnceLock<Value> = OnceLock::new();
+    let template = TEMPLATE.get_or_init(|| {
+        result_of(fixture!("rpc/listchannels-source-A.json"))["channels"][0].clone()
+    });
+    let channels: Vec<Value> = channels
+        .iter()
+        .map(|c| {
+            let mut v = template.clone();
+            v["source"] = json!(c.source);
+            v["destination"] = json!(c.destination);
+            v["short_channel_id"] = json!(c.short_channel_id.to_string());
+            // BOLT 7: direction 0 is the update of the lesser node id.
+            v["direction"] = json!(u32::from(c.source > c.destination));
+            v["base_fee_millisatoshi"] = json!(c.fee_base.msat());
+            v["fee_per_millionth"] = json!(c.fee_ppm.ppm());
+            v["active"] = json!(c.active);
+            v
+        })
+        .collect();
+    json!({ "channels": channels })
 }
 
 pub fn feerates_perkb(opening: u32) -> Value {

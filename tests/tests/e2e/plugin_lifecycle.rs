@@ -37,7 +37,9 @@ fn a_restart_keeps_policy_fee_records_and_the_ingestion_cursor() {
         .advance_to(SAMPLE_NOW_SECS + 12 * 3600);
     standin.call("revenue-run", json!(["fee"])).unwrap();
     let before = standin.call("revenue-status", json!([])).unwrap();
-    let ingested = before["forwards_ingested_up_to"].as_u64().unwrap();
+    let ingested = before["forwards_ingested_up_to"]["created_index"]
+        .as_u64()
+        .unwrap();
     assert!(ingested > 0, "{before}");
 
     let (dir, node, status) = standin.stop();
@@ -60,7 +62,7 @@ fn a_restart_keeps_policy_fee_records_and_the_ingestion_cursor() {
         "{after}"
     );
     assert_eq!(after["assignments"][0]["slot"], "premium", "{after}");
-    assert_eq!(after["forwards_ingested_up_to"], ingested);
+    assert_eq!(after["forwards_ingested_up_to"]["created_index"], ingested);
     let history = restarted.call("revenue-fee-history", json!([])).unwrap();
     assert!(
         history["broadcasts"].as_array().unwrap().len() >= 4,

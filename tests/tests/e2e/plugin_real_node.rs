@@ -404,3 +404,46 @@ fn error_messages_quote_a_huge_input_briefly() {
         started.elapsed()
     );
 }
+
+/// Forwards that fail on our side (`local_failed`) have no `updated_index` on a real node, so
+/// ingesting only `listforwards index=updated` never saw them: the demand an empty channel
+/// turns away was invisible. Every one the node lists is in the ledger after a cycle.
+#[test]
+fn local_failures_are_ingested() {
+    let mut node = simulated_node(12);
+    node.advance_to(revops::model::sample::SAMPLE_NOW_SECS + 3 * 86_400);
+    let local_failed = node.stats().forwards_failed_local;
+    assert!(local_failed > 0, "three days drain some channels");
+    let settled = node.stats().forwards_settled;
+    let mut standin = StandIn::start(node, json!({}));
+    load_static(&mut standin, 300);
+    run_fee(&mut standin);
+    let status = standin.call("revenue-status", json!([])).unwrap();
+    assert_eq!(status["forwards"]["local_failed"], local_failed, "{status}");
+    assert_eq!(status["forwards"]["settled"], settled, "{status}");
+    let listings: Vec<String> = standin
+        .calls_of("listforwards")
+        .iter()
+        .map(|params| params["index"].to_string())
+        .collect();
+    assert!(listings.contains(&"\"created\"".to_owned()), "{listings:?}");
+}
+
+/// Competitor fees come from gossip: one `listchannels destination=<peer>` per peer, then
+/// nothing for an hour (the answers, in the captured shape, pass CLN's schema).
+#[test]
+fn competitor_fees_are_read_from_gossip_at_most_hourly() {
+    let node = simulated_node(4);
+    let peers: std::collections::BTreeSet<String> = node.channels_peer_ids().into_iter().collect();
+    let mut standin = StandIn::start(node, json!({}));
+    load_static(&mut standin, 300);
+    run_fee(&mut standin);
+    let asked: std::collections::BTreeSet<String> = standin
+        .calls_of("listchannels")
+        .iter()
+        .map(|params| params["destination"].as_str().unwrap().to_owned())
+        .collect();
+    assert_eq!(asked, peers);
+    run_fee(&mut standin);
+    assert_eq!(standin.calls_of("listchannels").len(), peers.len());
+}

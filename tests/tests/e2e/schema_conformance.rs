@@ -81,7 +81,7 @@ fn notifications_the_stand_in_sends_are_checked() {
 fn listed_forwards_of_every_status_conform() {
     let forward = |status, resolved: bool, out: bool| Forward {
         created_index: 7,
-        updated_index: 7,
+        updated_index: Some(7),
         in_channel: "103x1x0".parse().unwrap(),
         out_channel: Some("103x3x0".parse().unwrap()),
         in_amount: Msat::new(1_000_100),
@@ -90,6 +90,7 @@ fn listed_forwards_of_every_status_conform() {
         status,
         received_ms: 1_795_481_958_762,
         resolved_ms: resolved.then_some(1_795_481_958_900),
+        failure: None,
     };
     let forwards = [
         forward(ForwardStatus::Settled, true, true),

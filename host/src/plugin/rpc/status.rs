@@ -1,7 +1,7 @@
 //! `revenue-status`.
 
 use super::{super::state::Revops, blocking};
-use crate::{model::PolicyKind, plugin::errors::internal};
+use crate::{model::PolicyKind, plugin::errors::internal, store::ForwardIndex};
 use cln_plugin::Plugin;
 use serde_json::{Value, json};
 use std::time::UNIX_EPOCH;
@@ -32,7 +32,13 @@ pub async fn status(plugin: Plugin<Revops>, params: Value) -> anyhow::Result<Val
             })
             .collect();
         let store = state.store();
-        let cursor = store.forwards_cursor().map_err(internal)?;
+        let created = store
+            .forwards_cursor(ForwardIndex::Created)
+            .map_err(internal)?;
+        let updated = store
+            .forwards_cursor(ForwardIndex::Updated)
+            .map_err(internal)?;
+        let totals = store.forward_totals().map_err(internal)?;
         let assignments: Vec<Value> = store
             .policy_assignments(PolicyKind::Fee)
             .map_err(internal)?
@@ -58,7 +64,15 @@ pub async fn status(plugin: Plugin<Revops>, params: Value) -> anyhow::Result<Val
                 PolicyKind::Rebalance.as_str(): state.last_rebalance_cycle(),
             },
             "last_cycle_error": state.last_cycle_error(),
-            "forwards_ingested_up_to": cursor.saturating_sub(1),
+            "forwards_ingested_up_to": {
+                "created_index": created.saturating_sub(1),
+                "updated_index": updated.saturating_sub(1),
+            },
+            "forwards": {
+                "settled": totals.settled,
+                "failed": totals.failed,
+                "local_failed": totals.local_failed,
+            },
         }))
     })
     .await
