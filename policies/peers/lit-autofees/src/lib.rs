@@ -19,7 +19,8 @@
 //! - the target scales the top earners' turnover (outflow per capacity) to each channel's
 //!   capacity, so big and small channels are held to the same standard (*ours*);
 //! - within `tolerance-pct` of the target the fee holds (*ours*: "stabilize traffic");
-//! - a step is `step-pct` of the fee, at least `min-step-ppm` (*ours*: "small increments");
+//! - a step is `step-pct` (10 %) of the fee, at least `min-step-ppm` (*ours*: "small
+//!   increments", just past the 5 % within which revops's guard does not broadcast);
 //! - `min-ppm`/`max-ppm` stand in for the operator's firewall bounds (*ours*);
 //! - per channel rather than per peer; the three-day clock is the later of the host's last
 //!   broadcast and this policy's last change (kept in channel state, since the host may hold
@@ -59,8 +60,9 @@ const TOP_PEERS: IntParam = IntParam::new(
     5,
 )
 .range(1, 100);
+// 10 %, not smaller: revops's fee guard holds back changes within 5 % of the last broadcast.
 const STEP_PCT: IntParam =
-    IntParam::new("step-pct", "One step, % of the current fee.", 5).range(1, 50);
+    IntParam::new("step-pct", "One step, % of the current fee.", 10).range(1, 50);
 const MIN_STEP_PPM: IntParam =
     IntParam::new("min-step-ppm", "Smallest step, ppm.", 5).range(1, 1_000);
 const TOLERANCE_PCT: IntParam = IntParam::new(
@@ -307,11 +309,11 @@ mod tests {
     #[test]
     fn steps_are_small_and_bounded() {
         let s = Settings::read(&[]);
-        assert_eq!(step(1_000, true, &s), 1_050, "5 %");
-        assert_eq!(step(1_000, false, &s), 950);
+        assert_eq!(step(1_000, true, &s), 1_100, "10 %");
+        assert_eq!(step(1_000, false, &s), 900);
         assert_eq!(step(20, false, &s), 15, "at least 5 ppm");
         assert_eq!(step(3, false, &s), 1, "min-ppm");
-        assert_eq!(step(4_990, true, &s), 5_000, "max-ppm");
+        assert_eq!(step(4_800, true, &s), 5_000, "max-ppm");
     }
 
     #[test]
