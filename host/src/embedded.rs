@@ -46,6 +46,43 @@ pub const SHIPPED: &[EmbeddedPolicy] = &[
         description: "baseline: one fixed fee on every channel",
         wasm: built!("fee_static.wasm"),
     },
+    // The peers' strategies (`policies/peers/`): other tools' logic, for comparison.
+    EmbeddedPolicy {
+        name: "clboss",
+        kind: PolicyKind::Fee,
+        description: "peer: CLBOSS fees, competitor median × size, balance and price-theory modifiers",
+        wasm: built!("peer_clboss.wasm"),
+    },
+    EmbeddedPolicy {
+        name: "lndg-autofees",
+        kind: PolicyKind::Fee,
+        description: "peer: LNDg Auto-Fees, flow and failed-HTLC steps per liquidity band once per AF-UpdateHours",
+        wasm: built!("peer_lndg_autofees.wasm"),
+    },
+    EmbeddedPolicy {
+        name: "charge-lnd-proportional",
+        kind: PolicyKind::Fee,
+        description: "peer: charge-lnd proportional, fee linear in the liquidity ratio between min and max",
+        wasm: built!("peer_charge_lnd_proportional.wasm"),
+    },
+    EmbeddedPolicy {
+        name: "lit-autofees",
+        kind: PolicyKind::Fee,
+        description: "peer: Lightning Terminal Autofees, throughput against the top earners in small three-day steps",
+        wasm: built!("peer_lit_autofees.wasm"),
+    },
+    EmbeddedPolicy {
+        name: "cl-revenue-ops",
+        kind: PolicyKind::Fee,
+        description: "peer: cl-revenue-ops v2, Thompson sampling over the fee with an AIMD defence",
+        wasm: built!("peer_cl_revenue_ops.wasm"),
+    },
+    EmbeddedPolicy {
+        name: "clboss-earnings",
+        kind: PolicyKind::Rebalance,
+        description: "peer: CLBOSS EarningsRebalancer, refills only the top earners within a share of their earnings",
+        wasm: built!("peer_clboss_earnings.wasm"),
+    },
 ];
 
 /// The fee policy that runs when the operator has loaded none.

@@ -4,7 +4,7 @@
 use crate::{
     model::FlowStats,
     money::Msat,
-    node::{Forward, ForwardStatus},
+    node::{Forward, ForwardStatus, UNKNOWN_NEXT_PEER},
     scid::ShortChannelId,
 };
 use std::collections::{HashMap, VecDeque};
@@ -134,7 +134,13 @@ impl FlowTracker {
         let at_ms = forward.resolved_ms.unwrap_or(forward.received_ms);
         let hour = at_ms / HOUR_MS;
         if forward.status == ForwardStatus::LocalFailed {
-            if let Some(out_channel) = forward.out_channel {
+            // A channel whose peer is gone turns senders away whatever its liquidity: that is
+            // not demand a refill would serve.
+            let peer_gone = forward
+                .failure
+                .as_ref()
+                .is_some_and(|f| f.code == UNKNOWN_NEXT_PEER);
+            if let Some(out_channel) = forward.out_channel.filter(|_| !peer_gone) {
                 let failed = Bucket {
                     failed_out: 1,
                     failed_out_msat: forward.in_amount.msat(),
@@ -322,6 +328,14 @@ mod tests {
         // The incoming side is not the one that could not serve.
         let inbound = tracker.stats(ShortChannelId::from_u64(1), 7200);
         assert_eq!(inbound.failed_out_7d, 0);
+        // Nor is a channel whose peer is gone a channel senders could use with liquidity.
+        failed.failure = Some(crate::node::ForwardFailure {
+            code: UNKNOWN_NEXT_PEER,
+            reason: "WIRE_UNKNOWN_NEXT_PEER".into(),
+        });
+        tracker.record(&failed);
+        let out = tracker.stats(ShortChannelId::from_u64(2), 7200);
+        assert_eq!(out.failed_out_7d, 2);
     }
 
     #[test]

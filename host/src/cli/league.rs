@@ -11,7 +11,8 @@ use crate::{
     rng::SplitMix64,
     runtime::Sandbox,
     sim::{
-        PolicyUnderTest, Scenario, SimOptions, SimReport, SimRun, scenario::BUILTIN, simulate_with,
+        PolicyUnderTest, Scenario, SimOptions, SimReport, SimRun, families, scenario::BUILTIN,
+        simulate_with,
     },
 };
 use anyhow::{Context as _, anyhow, bail};
@@ -135,47 +136,52 @@ fn describe_seeds(seeds: &[u64]) -> String {
     }
 }
 
-/// The scenarios of `family`, one per seed: the seam where scenario generation plugs in.
-///
-/// FALLBACK until `sim::families` lands: a family is a built-in scenario's name (or
-/// `small-retail`, which stands for `default`), and seed `s` derives a variant of it: the
-/// seed replaced, 10–30 channels all generated from the seed (the built-in's market, feerate
-/// and generation ranges kept), and the built-in's events kept where their channel exists.
+/// The scenarios of `family`, one per seed: a scenario family (`sim::families`) generates
+/// them; a built-in scenario's name is accepted too, and then seed `s` derives a variant of
+/// it (see `builtin_variant`).
 fn league_scenarios(family: &str, seeds: &[u64]) -> anyhow::Result<Vec<Scenario>> {
-    let base_name = match family {
-        "small-retail" => "default",
-        other => other,
-    };
-    let base = Scenario::builtin(base_name).map_err(|_| {
+    if families::FAMILIES.iter().any(|(name, _)| *name == family) {
+        return seeds
+            .iter()
+            .map(|&seed| {
+                families::generate(family, seed)
+                    .ok_or_else(|| anyhow!("family {family:?} made no scenario for seed {seed}"))
+            })
+            .collect();
+    }
+    let base = Scenario::builtin(family).map_err(|_| {
         let builtins: Vec<&str> = BUILTIN.iter().map(|(n, _)| *n).collect();
         anyhow!(
-            "no scenario family {family:?}; for now the families are small-retail and the built-ins ({})",
+            "no scenario family {family:?}; families: {}; or a built-in scenario: {}",
+            families::family_names(),
             builtins.join(", ")
         )
     })?;
     Ok(seeds
         .iter()
-        .map(|&seed| fallback_variant(&base, family, seed))
+        .map(|&seed| builtin_variant(&base, seed))
         .collect())
 }
 
-fn fallback_variant(base: &Scenario, family: &str, seed: u64) -> Scenario {
+/// Seed `seed`'s variant of a built-in scenario: the seed replaced, 10–30 channels all
+/// generated from the seed (the built-in's market, feerate and generation ranges kept), and
+/// the built-in's events kept where their channel exists.
+fn builtin_variant(base: &Scenario, seed: u64) -> Scenario {
     let mut scenario = base.clone();
     let mut rng = SplitMix64::new(seed ^ 0x1EA6_E000);
     let count = rng.between(10, 30) as usize;
-    scenario.name = format!("{family}-{seed}");
+    scenario.name = format!("{}-{seed}", base.name);
     scenario.seed = seed;
     scenario.channels.clear();
     scenario.generate.count = count;
-    scenario.events.retain(|event| {
-        use crate::sim::scenario::Event;
-        match event {
-            Event::HtlcFlood { channel, .. } | Event::DemandShift { channel, .. } => {
-                *channel < count
-            }
-            Event::MempoolSpike { .. } => true,
+    // Keep each event that still makes sense with fewer channels (names one that exists).
+    let events = std::mem::take(&mut scenario.events);
+    for event in events {
+        scenario.events.push(event);
+        if scenario.validate().is_err() {
+            scenario.events.pop();
         }
-    });
+    }
     scenario
 }
 
@@ -360,22 +366,21 @@ mod tests {
     use super::*;
 
     #[test]
-    fn fallback_variants_differ_by_seed_and_validate() {
-        let scenarios = league_scenarios("small-retail", &[1, 2, 3]).unwrap();
-        assert_eq!(scenarios.len(), 3);
-        for scenario in &scenarios {
-            scenario.validate().unwrap();
-            let channels = scenario.channel_specs(None).len();
-            assert!((10..=30).contains(&channels), "{channels}");
+    fn families_and_builtin_variants_differ_by_seed_and_validate() {
+        for family in ["small-retail", "default"] {
+            let scenarios = league_scenarios(family, &[1, 2, 3]).unwrap();
+            assert_eq!(scenarios.len(), 3);
+            for scenario in &scenarios {
+                scenario.validate().unwrap();
+                let channels = scenario.channel_specs(None).len();
+                assert!((10..=30).contains(&channels), "{family}: {channels}");
+            }
+            assert_ne!(
+                scenarios[0].channel_specs(None),
+                scenarios[1].channel_specs(None)
+            );
+            assert_eq!(scenarios, league_scenarios(family, &[1, 2, 3]).unwrap());
         }
-        assert_ne!(
-            scenarios[0].channel_specs(None),
-            scenarios[1].channel_specs(None)
-        );
-        assert_eq!(
-            scenarios,
-            league_scenarios("small-retail", &[1, 2, 3]).unwrap()
-        );
         assert!(league_scenarios("atlantis", &[1]).is_err());
     }
 }

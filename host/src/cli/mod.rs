@@ -7,6 +7,7 @@ mod league_stats;
 mod league_table;
 mod policy_check;
 mod policy_new;
+mod scenario;
 mod simulate;
 
 use clap::{Args, Parser, Subcommand};
@@ -30,6 +31,9 @@ enum Command {
     Policy(PolicyCommand),
     /// Run fee policies on a simulated node and compare them (no lightningd needed).
     Simulate(SimulateArgs),
+    /// List and generate simulation scenarios.
+    #[command(subcommand)]
+    Scenario(scenario::ScenarioCommand),
 }
 
 #[derive(Args)]
@@ -41,7 +45,8 @@ pub struct SimulateArgs {
     /// Run every fee policy (shipped ones and any --policy) on many scenarios and rank them.
     #[arg(long)]
     pub league: bool,
-    /// League: the scenario family to generate from (see `league_scenarios` for what exists).
+    /// League: the scenario family to generate from (`revops scenario list`; default
+    /// small-retail), or a built-in scenario whose seeded variants to run.
     #[arg(long, requires = "league")]
     pub family: Option<String>,
     /// League: how many generated scenarios (seeds 1..=N; default 30).
@@ -139,6 +144,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Policy(PolicyCommand::Check(args)) => policy_check::run(&args),
         Command::Simulate(args) => simulate::run(&args),
+        Command::Scenario(command) => scenario::run(&command),
         Command::Policy(PolicyCommand::New(args)) => policy_new::run(&args),
         Command::Policy(PolicyCommand::Shipped) => {
             policy_check::list_shipped();

@@ -107,7 +107,14 @@ pub const KEYS: &[KeySpec] = &[
         1,
         288,
         4,
-        "Most fee broadcasts per channel in any 24 hours.",
+        "Most fee broadcasts per channel in any 24 hours (leaving a protective mode has its own allowance).",
+    ),
+    int(
+        "fee.max-mode-exits-per-day",
+        0,
+        24,
+        2,
+        "Broadcasts per channel in any 24 hours that leave congestion, probe or fire sale for normal pricing past the daily limit: a protective price never outlives its cause by more than a cycle, and toggling stays bounded (every exit follows an entry, which counts against the daily limit).",
     ),
     int(
         "fee.min-broadcast-interval-secs",

@@ -34,6 +34,8 @@ pub struct FeeConfig {
     pub max_step_floor_ppm: u32,
     pub hysteresis_pct: u32,
     pub max_broadcasts_per_day: u32,
+    /// Exits from a protective mode allowed past `max_broadcasts_per_day`, per 24 h.
+    pub max_mode_exits_per_day: u32,
     pub min_broadcast_interval_secs: u64,
     channel_bounds: BTreeMap<ShortChannelId, ScopedBounds>,
     peer_bounds: BTreeMap<String, ScopedBounds>,
@@ -141,6 +143,7 @@ impl ConfigSnapshot {
             max_step_floor_ppm: u32_of(plain["fee.max-step-floor-ppm"]),
             hysteresis_pct: u32_of(plain["fee.hysteresis-pct"]),
             max_broadcasts_per_day: u32_of(plain["fee.max-broadcasts-per-day"]),
+            max_mode_exits_per_day: u32_of(plain["fee.max-mode-exits-per-day"]),
             min_broadcast_interval_secs: plain["fee.min-broadcast-interval-secs"],
             channel_bounds,
             peer_bounds,

@@ -12,7 +12,7 @@ use crate::{
     guards::fee::{ChannelFacts, FeeVerdict, judge},
     model::{CallContext, FeeProposal, FeerateSample, PolicyKind},
     node::SetChannelFee,
-    store::{CycleRecord, DecisionRecord, IntentStatus},
+    store::{BudgetUse, CycleRecord, DecisionRecord, IntentStatus},
 };
 use serde::Serialize;
 use std::{collections::HashMap, time::Instant};
@@ -23,7 +23,7 @@ const DAY_SECS: u64 = 86_400;
 /// executed, so the active policy and a shadow are judged alike.
 pub(super) struct Judging<'a> {
     pub gathered: &'a gather::Gathered,
-    pub broadcasts: &'a HashMap<crate::scid::ShortChannelId, u32>,
+    pub broadcasts: &'a HashMap<crate::scid::ShortChannelId, BudgetUse>,
     pub config: &'a ConfigSnapshot,
     pub now: u64,
 }
@@ -42,11 +42,17 @@ impl Judging<'_> {
                 // Validated by the runtime: proposals name snapshot channels.
                 let index = index_of[&proposal.channel];
                 let channel = &channels[index];
+                let budget = self
+                    .broadcasts
+                    .get(&channel.id)
+                    .copied()
+                    .unwrap_or_default();
                 let facts = ChannelFacts {
                     chain_ppm: channel.fee_ppm,
                     chain_base: channel.fee_base,
                     record: &self.gathered.records[index],
-                    broadcasts_last_day: self.broadcasts.get(&channel.id).copied().unwrap_or(0),
+                    broadcasts_last_day: budget.regular,
+                    mode_exits_last_day: budget.mode_exits,
                     probe_active: channel.probe_active,
                     bounds: self
                         .config
@@ -164,7 +170,7 @@ pub fn run_fee_cycle(
 
     let broadcasts = deps
         .store
-        .broadcast_counts_since(now.saturating_sub(DAY_SECS))?;
+        .gossip_budget_use_since(now.saturating_sub(DAY_SECS))?;
     let judging = Judging {
         gathered: &gathered,
         broadcasts: &broadcasts,

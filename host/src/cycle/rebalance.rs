@@ -82,6 +82,9 @@ pub fn run_rebalance_cycle(
         max_concurrent: limits.max_concurrent,
         in_flight: in_flight(deps.store)?,
         diagnostic_max_fee: limits.diagnostic_max_fee,
+        spent_7d: deps
+            .store
+            .rebalance_spent_since(now.saturating_sub(7 * DAY_SECS))?,
     };
     let ctx = CallContext {
         now_secs: now,

@@ -17,7 +17,10 @@ pub struct ChannelFacts<'a> {
     pub chain_base: Msat,
     /// The record after price truth: it agrees with the chain.
     pub record: &'a FeeRecord,
+    /// Broadcasts in the last 24 h that count against the daily limit.
     pub broadcasts_last_day: u32,
+    /// Exits from a protective mode in the last 24 h (their own allowance).
+    pub mode_exits_last_day: u32,
     pub probe_active: bool,
     pub bounds: Bounds,
 }
@@ -69,6 +72,7 @@ pub fn judge(
         proposal.mode
     };
     let state_changed = facts.record.mode != mode;
+    let leaving = facts.record.mode.is_protective() && !mode.is_protective();
     let correcting = chain_breaks_bounds(facts.chain_ppm, facts.bounds, probing);
 
     let mut ppm = clamp_to_bounds(proposal.fee_ppm, facts.bounds, probing, &mut adjustments);
@@ -85,6 +89,12 @@ pub fn judge(
         ));
         base = config.max_base;
     }
+    // A zero-fee probe is free to the sender: 0 ppm with a base fee is not (1 sat is 100 ppm
+    // on a 10,000 sat payment), so it would not find out whether the channel can route.
+    if probing && ppm == Ppm::ZERO && base != Msat::ZERO {
+        adjustments.push(format!("base {base} set to 0: a zero-fee probe is 0/0"));
+        base = Msat::ZERO;
+    }
 
     if ppm == facts.chain_ppm && base == facts.chain_base {
         return FeeVerdict::Unchanged;
@@ -97,7 +107,8 @@ pub fn judge(
             floor_of(facts.bounds, probing),
             facts.bounds.max
         ));
-    } else if let Some(reason) = gossip_limit(ppm, base, state_changed, facts, config, now) {
+    } else if let Some(reason) = gossip_limit(ppm, base, state_changed, leaving, facts, config, now)
+    {
         return FeeVerdict::Suppress { reason };
     }
     FeeVerdict::Apply {
@@ -112,6 +123,7 @@ fn gossip_limit(
     ppm: Ppm,
     base: Msat,
     state_changed: bool,
+    leaving: bool,
     facts: &ChannelFacts<'_>,
     config: &FeeConfig,
     now: u64,
@@ -125,10 +137,23 @@ fn gossip_limit(
             config.hysteresis_pct, facts.record.fee_ppm
         ));
     }
-    if facts.broadcasts_last_day >= config.max_broadcasts_per_day {
+    // Leaving congestion, probe or fire sale goes out within the cycle its cause ends: a
+    // jammer must not hold our price at a protective level by exhausting the daily limit.
+    // Exits have an allowance of their own, so toggling stays bounded: each exit follows an
+    // entry, and entries count against the daily limit.
+    if leaving && facts.mode_exits_last_day < config.max_mode_exits_per_day {
+        return None;
+    }
+    // Exits beyond their allowance were paid from the daily limit.
+    let regular = facts.broadcasts_last_day.saturating_add(
+        facts
+            .mode_exits_last_day
+            .saturating_sub(config.max_mode_exits_per_day),
+    );
+    if regular >= config.max_broadcasts_per_day {
         return Some(format!(
-            "rate limit: {} broadcasts in the last 24 h (max {})",
-            facts.broadcasts_last_day, config.max_broadcasts_per_day
+            "rate limit: {regular} broadcasts in the last 24 h (max {})",
+            config.max_broadcasts_per_day
         ));
     }
     if !state_changed
@@ -232,6 +257,7 @@ mod tests {
             chain_base: record.fee_base,
             record,
             broadcasts_last_day: 0,
+            mode_exits_last_day: 0,
             probe_active: false,
             bounds: Bounds {
                 min: Ppm::new(10),
@@ -330,9 +356,32 @@ mod tests {
         let inactive = judge(&proposal(0, PricingMode::Probe), &f, &config(), NOW);
         assert_ne!(applied_ppm(&inactive), 0);
         f.probe_active = true;
-        let active = judge(&proposal(0, PricingMode::Probe), &f, &config(), NOW);
+        let mut zero = proposal(0, PricingMode::Probe);
+        zero.fee_base = Msat::ZERO;
+        let active = judge(&zero, &f, &config(), NOW);
         assert_eq!(applied_ppm(&active), 0);
         assert_eq!(active.label(), "applied");
+    }
+
+    /// Issue 14: the probe kept a 1 sat base fee (100 ppm on a 10,000 sat payment).
+    #[test]
+    fn a_zero_fee_probe_is_zero_base_too() {
+        let r = record(100, PricingMode::Normal, Some(NOW - 86_400));
+        let mut f = facts(&r);
+        f.probe_active = true;
+        let verdict = judge(&proposal(0, PricingMode::Probe), &f, &config(), NOW);
+        let FeeVerdict::Apply {
+            fee_ppm, fee_base, ..
+        } = verdict
+        else {
+            panic!("{verdict:?}");
+        };
+        assert_eq!((fee_ppm, fee_base), (Ppm::ZERO, Msat::ZERO));
+        // A priced probe keeps its base.
+        let verdict = judge(&proposal(5, PricingMode::Probe), &f, &config(), NOW);
+        assert!(
+            matches!(verdict, FeeVerdict::Apply { fee_base, .. } if fee_base == Msat::new(1000))
+        );
     }
 
     #[test]
@@ -382,6 +431,73 @@ mod tests {
             NOW,
         );
         assert_eq!(applied_ppm(&verdict), 2000);
+    }
+
+    /// Issue 14: after a jam the daily cap held a channel at its congestion price for hours.
+    #[test]
+    fn leaving_a_protective_mode_goes_out_past_the_daily_cap() {
+        for mode in [
+            PricingMode::Congestion,
+            PricingMode::FireSale,
+            PricingMode::Probe,
+        ] {
+            let r = record(1800, mode, Some(NOW - 60));
+            let mut f = facts(&r);
+            f.broadcasts_last_day = 4;
+            let verdict = judge(&proposal(300, PricingMode::Normal), &f, &config(), NOW);
+            assert_eq!(applied_ppm(&verdict), 300, "{mode:?}: {verdict:?}");
+            // The exit allowance is finite: a third exit in a day waits for the daily cap.
+            f.mode_exits_last_day = 2;
+            let verdict = judge(&proposal(300, PricingMode::Normal), &f, &config(), NOW);
+            assert!(
+                matches!(verdict, FeeVerdict::Suppress { ref reason } if reason.contains("24 h")),
+                "{mode:?}: {verdict:?}"
+            );
+        }
+        // Switching between protective modes is not an exit.
+        let r = record(1800, PricingMode::Congestion, Some(NOW - 60));
+        let mut f = facts(&r);
+        f.broadcasts_last_day = 4;
+        let verdict = judge(&proposal(40, PricingMode::FireSale), &f, &config(), NOW);
+        assert!(
+            matches!(verdict, FeeVerdict::Suppress { .. }),
+            "{verdict:?}"
+        );
+    }
+
+    /// A jammer toggling congestion every cycle still cannot spam gossip: entries count
+    /// against the daily cap, exits against their own allowance.
+    #[test]
+    fn toggling_every_cycle_stays_bounded() {
+        let config = config();
+        let mut r = record(100, PricingMode::Normal, Some(NOW - 86_400));
+        let (mut regular, mut exits) = (Vec::<u64>::new(), Vec::<u64>::new());
+        let mut sent = 0;
+        for cycle in 0..(3 * 144u64) {
+            let now = NOW + cycle * 600;
+            let in_day = |at: &&u64| now - **at < 86_400;
+            let mut f = facts(&r);
+            f.broadcasts_last_day = regular.iter().filter(in_day).count() as u32;
+            f.mode_exits_last_day = exits.iter().filter(in_day).count() as u32;
+            let (ppm, mode) = if cycle % 2 == 0 {
+                (1800, PricingMode::Congestion)
+            } else {
+                (100, PricingMode::Normal)
+            };
+            if let FeeVerdict::Apply { fee_ppm, .. } = judge(&proposal(ppm, mode), &f, &config, now)
+            {
+                sent += 1;
+                if r.mode.is_protective() && !mode.is_protective() {
+                    exits.push(now);
+                } else {
+                    regular.push(now);
+                }
+                r = record(fee_ppm.ppm(), mode, Some(now));
+            }
+        }
+        let per_day = config.max_broadcasts_per_day + config.max_mode_exits_per_day;
+        assert!(sent <= 3 * per_day, "{sent} broadcasts in 3 days");
+        assert!(sent >= 3 * config.max_broadcasts_per_day, "{sent}");
     }
 
     #[test]

@@ -28,6 +28,14 @@ impl PricingMode {
         }
     }
 
+    /// Congestion, probe and fire sale: prices set for a cause, to be left when it ends.
+    pub const fn is_protective(self) -> bool {
+        matches!(
+            self,
+            PricingMode::Congestion | PricingMode::Probe | PricingMode::FireSale
+        )
+    }
+
     pub fn parse(text: &str) -> Option<Self> {
         [
             PricingMode::Normal,

@@ -130,6 +130,7 @@ pub fn sample_budget() -> super::RebalanceBudget {
         max_concurrent: 1,
         in_flight: 0,
         diagnostic_max_fee: Msat::from_sat(100).expect("small"),
+        spent_7d: Msat::from_sat(1_200).expect("small"),
     }
 }
 

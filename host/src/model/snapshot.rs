@@ -155,6 +155,8 @@ pub struct RebalanceBudget {
     pub in_flight: u32,
     /// Most a diagnostic rebalance may cost; zero turns diagnostics off.
     pub diagnostic_max_fee: Msat,
+    /// Rebalance fees paid over the last 7 days.
+    pub spent_7d: Msat,
 }
 
 #[derive(Copy, Clone, Debug, PartialEq, Eq, Serialize)]

@@ -68,6 +68,10 @@ pub const TUNABLES: &[(&str, &str)] = &[
         "fee.max-broadcasts-per-day",
     ),
     (
+        "revenue-max-mode-exits-per-day",
+        "fee.max-mode-exits-per-day",
+    ),
+    (
         "revenue-min-broadcast-interval-secs",
         "fee.min-broadcast-interval-secs",
     ),

@@ -152,6 +152,7 @@ pub(crate) fn budget_to_wit(budget: &RebalanceBudget) -> wit::RebalanceBudget {
         max_concurrent: budget.max_concurrent,
         in_flight: budget.in_flight,
         diagnostic_max_fee_msat: budget.diagnostic_max_fee.msat(),
+        spent_7d_msat: budget.spent_7d.msat(),
     }
 }
 

@@ -2,19 +2,26 @@
 //! same decision cycle production runs, over simulated time. Deterministic from the scenario's
 //! seed. Used by `revops simulate` to compare policies before trusting one with real channels.
 
+pub mod families;
+mod floods;
 mod forward_book;
 mod gossip;
+mod lifecycle;
 mod market;
 mod network;
 mod node_view;
 mod payments;
 mod report;
+mod routes;
 mod run;
 pub mod scenario;
 mod timeseries;
 
+pub use floods::{FloodEvent, Hold};
+pub use lifecycle::PeerOffline;
 pub use network::{MarketStats, SimNetwork};
 pub use report::{ChannelSummary, DefibrillatorSummary, Series, SimReport, TrackedChannel};
+pub use routes::RouteMarket;
 pub use run::{PolicyUnderTest, SimError, SimOptions, SimRun, simulate, simulate_with};
 pub use scenario::{Scenario, ScenarioError};
 pub use timeseries::{CSV_HEADER, HourRow, Timeseries};

@@ -11,7 +11,9 @@
 //! stream of senders ("common random numbers"): differences in outcome are the policies'.
 
 use super::{
+    floods::FloodQueue,
     forward_book::ForwardBook,
+    lifecycle::{Life, Schedule},
     market::{Candidate, poisson},
     scenario::{ChannelSpec, Event, Scenario},
 };
@@ -45,6 +47,8 @@ pub(super) struct SimChannel {
     pub(super) spec: ChannelSpec,
     pub(super) funding_height: u32,
     pub(super) htlcs: Vec<(u64, NodeHtlc)>,
+    /// Opened, closed, offline: see `lifecycle`.
+    pub(super) life: Life,
     rng: SplitMix64,
 }
 
@@ -75,6 +79,18 @@ pub struct MarketStats {
     /// Circular rebalance payments sent, and how many of them arrived.
     pub rebalances_sent: u64,
     pub rebalances_completed: u64,
+    /// On-chain fees of the channels we opened or closed during the run (at the feerate of
+    /// the moment); the run's net should subtract them.
+    pub onchain_fees_paid: Msat,
+    pub channels_opened: u64,
+    pub channels_closed: u64,
+    /// Senders who did not try a channel whose peer they had seen go offline.
+    pub lost_peer_offline: u64,
+    /// Forwards failed because the next peer was offline (also in `forwards_failed_local`).
+    pub forwards_failed_offline: u64,
+    /// Flood HTLCs we took and held, and ones that found no room on the way in (never ours).
+    pub flood_htlcs_held: u64,
+    pub flood_htlcs_refused: u64,
 }
 
 /// Invoices we made and payments we sent (circular rebalances).
@@ -98,6 +114,9 @@ pub struct SimNetwork {
     flood_rng: SplitMix64,
     pub(super) stats: MarketStats,
     pub(super) payments: PaymentBook,
+    /// Channel opens, closes, offline peers (`lifecycle`), and flood HTLCs (`floods`).
+    pub(super) lifecycle: Schedule,
+    pub(super) floods: FloodQueue,
 }
 
 impl SimNetwork {
@@ -124,7 +143,13 @@ impl SimNetwork {
                 *channel < channels.len()
             }
             Event::MempoolSpike { .. } => true,
+            Event::Flood(flood) => [flood.out_channel, flood.in_channel]
+                .into_iter()
+                .flatten()
+                .all(|c| c < channels.len()),
+            Event::PeerOffline(offline) => offline.channel < channels.len(),
         });
+        let (lifecycle, floods) = super::lifecycle::timeline(&scenario, &channels);
         Self {
             now_ms: scenario.start * 1000,
             scenario,
@@ -141,6 +166,8 @@ impl SimNetwork {
                 sent: HashMap::new(),
                 rng: seeds.fork(),
             },
+            lifecycle,
+            floods,
         }
     }
 
@@ -223,10 +250,12 @@ impl SimNetwork {
         self.add_floods(end_ms, &mut candidates);
         candidates.sort_by_key(|c| (c.at_ms, c.channel, c.serial_hint));
         for candidate in candidates {
+            self.run_scheduled(candidate.at_ms, true);
             self.resolve_until(candidate.at_ms);
             self.now_ms = candidate.at_ms;
             self.route(&candidate);
         }
+        self.run_scheduled(end_ms, false);
         self.resolve_until(end_ms);
         self.now_ms = end_ms;
     }
@@ -313,6 +342,9 @@ impl SimNetwork {
 
     /// One sender's attempt to pay through channel `candidate.channel`.
     fn route(&mut self, candidate: &Candidate) {
+        if !self.senders_try(candidate) {
+            return;
+        }
         let k = self.scenario.market.elasticity;
         let out = candidate.channel;
         let channel = &self.channels[out];
@@ -333,6 +365,10 @@ impl SimNetwork {
             self.stats.lost_no_inbound += 1;
             return;
         };
+        if !self.channels[out].connected() {
+            self.fail_offline(inc, out, candidate.amount, fee);
+            return;
+        }
         let channel = &self.channels[out];
         let slots_full = channel.htlcs.len() >= usize::from(channel.spec.max_accepted_htlcs);
         if channel.local < candidate.amount + channel.reserve || slots_full {
@@ -342,7 +378,7 @@ impl SimNetwork {
         self.add_htlc(inc, out, candidate, fee);
     }
 
-    fn pick_incoming(&self, draw: f64, out: usize, needed: u64) -> Option<usize> {
+    pub(super) fn pick_incoming(&self, draw: f64, out: usize, needed: u64) -> Option<usize> {
         let total = *self.in_cumulative.last()?;
         if total <= 0.0 {
             return None;
@@ -355,13 +391,14 @@ impl SimNetwork {
                 .min(self.channels.len() - 1);
             let channel = &self.channels[index];
             let usable = index != out
+                && channel.usable()
                 && channel.remote >= needed + channel.reserve
                 && channel.htlcs.len() < usize::from(channel.spec.max_accepted_htlcs);
             usable.then_some(index)
         })
     }
 
-    fn fail_locally(&mut self, inc: usize, out: usize, amount: u64, fee: u64) {
+    pub(super) fn fail_locally(&mut self, inc: usize, out: usize, amount: u64, fee: u64) {
         self.stats.forwards_failed_local += 1;
         let forward = Forward {
             created_index: 0,
@@ -384,9 +421,24 @@ impl SimNetwork {
     }
 
     fn add_htlc(&mut self, inc: usize, out: usize, candidate: &Candidate, fee: u64) {
+        let fails =
+            candidate.forced || candidate.fail_draw < self.scenario.market.downstream_fail_rate;
+        self.hold_htlc(inc, out, candidate.amount, fee, candidate.hold_ms, fails);
+    }
+
+    /// Adds an HTLC of `amount` (plus `fee` on the way in) from `inc` to `out`, resolved after
+    /// `hold_ms`: settled, or failed back when `fails`.
+    pub(super) fn hold_htlc(
+        &mut self,
+        inc: usize,
+        out: usize,
+        amount: u64,
+        fee: u64,
+        hold_ms: u64,
+        fails: bool,
+    ) {
         let serial = self.next_serial;
         self.next_serial += 1;
-        let amount = candidate.amount;
         self.channels[out].local -= amount;
         self.channels[out].htlcs.push((
             serial,
@@ -416,8 +468,6 @@ impl SimNetwork {
             resolved_ms: None,
             failure: None,
         });
-        let fails =
-            candidate.forced || candidate.fail_draw < self.scenario.market.downstream_fail_rate;
         self.in_flight.insert(
             serial,
             InFlight {
@@ -429,11 +479,10 @@ impl SimNetwork {
                 fails,
             },
         );
-        self.pending
-            .push(Reverse((self.now_ms + candidate.hold_ms, serial)));
+        self.pending.push(Reverse((self.now_ms + hold_ms, serial)));
     }
 
-    fn resolve_until(&mut self, until_ms: u64) {
+    pub(super) fn resolve_until(&mut self, until_ms: u64) {
         while let Some(&Reverse((at_ms, serial))) = self.pending.peek() {
             if at_ms > until_ms {
                 break;
@@ -516,9 +565,17 @@ fn new_channel(index: usize, spec: ChannelSpec, rng: SplitMix64) -> SimChannel {
     let capacity = spec.capacity_sat * 1000;
     let local = (capacity as f64 * spec.local_share) as u64;
     let age_blocks = u64::from(spec.age_days) * DAY_SECS / BLOCK_SECS;
+    // A channel opened during the run is funded in the block of its open, and named after it.
+    let opened_at = spec
+        .open_day
+        .map(|day| START_HEIGHT + (day * (DAY_SECS / BLOCK_SECS) as f64) as u32);
+    let funding_height = opened_at.unwrap_or(START_HEIGHT.saturating_sub(age_blocks as u32));
+    let id = match opened_at {
+        Some(height) => ShortChannelId::new(u64::from(height), index as u64 + 1, 0),
+        None => ShortChannelId::new(800_000 + index as u64 / 4000, index as u64 % 4000 + 1, 0),
+    };
     SimChannel {
-        id: ShortChannelId::new(800_000 + index as u64 / 4000, index as u64 % 4000 + 1, 0)
-            .expect("in range"),
+        id: id.expect("in range"),
         peer_id: node_id(index as u64 + 1),
         capacity,
         local,
@@ -526,8 +583,9 @@ fn new_channel(index: usize, spec: ChannelSpec, rng: SplitMix64) -> SimChannel {
         reserve: capacity / 100,
         fee_ppm: spec.fee_ppm,
         fee_base: spec.base_msat,
-        funding_height: START_HEIGHT.saturating_sub(age_blocks as u32),
+        funding_height,
         htlcs: Vec::new(),
+        life: Life::new(opened_at.is_some()),
         spec,
         rng,
     }

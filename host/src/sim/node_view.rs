@@ -13,7 +13,7 @@ use crate::{
 };
 
 /// vbytes of a funding transaction, for the simulated open cost.
-const FUNDING_VBYTES: u64 = 154;
+pub(super) const FUNDING_VBYTES: u64 = 154;
 
 /// A simulated channel's 32-byte channel id, hex: derived from its short channel id.
 pub fn channel_id(scid: ShortChannelId) -> String {
@@ -34,10 +34,16 @@ impl Node for SimNetwork {
         Ok(self
             .channels
             .iter()
+            .filter(|c| c.listed(self.now_ms))
             .map(|c| NodeChannel {
                 peer_id: c.peer_id.clone(),
-                peer_connected: true,
-                state: STATE_NORMAL.to_owned(),
+                peer_connected: c.connected(),
+                state: if c.is_closed() {
+                    super::lifecycle::STATE_CLOSED
+                } else {
+                    STATE_NORMAL
+                }
+                .to_owned(),
                 short_channel_id: Some(c.id),
                 opener: c.spec.opener,
                 total: Msat::new(c.capacity),
@@ -73,7 +79,7 @@ impl Node for SimNetwork {
         Ok(Some(
             self.channels
                 .iter()
-                .filter(|c| c.spec.opener == Opener::Local)
+                .filter(|c| c.spec.opener == Opener::Local && c.spec.open_day.is_none())
                 .map(|c| OnchainFee {
                     account: channel_id(c.id),
                     fee_msat: i64::try_from(perkb * FUNDING_VBYTES).unwrap_or(i64::MAX),
@@ -82,6 +88,8 @@ impl Node for SimNetwork {
                     ),
                 })
                 .filter(|fee| fee.at >= since)
+                // Opens and closes during the run, at the feerate of their moment.
+                .chain(self.lifecycle_onchain_fees(since))
                 .collect(),
         ))
     }
@@ -105,7 +113,13 @@ impl Node for SimNetwork {
     fn funds(&self) -> Result<Funds, NodeError> {
         Ok(Funds {
             onchain_confirmed: Msat::new(100_000_000_000),
-            channels_local: Msat::new(self.channels.iter().map(|c| c.local).sum()),
+            channels_local: Msat::new(
+                self.channels
+                    .iter()
+                    .filter(|c| c.listed(self.now_ms) && !c.is_closed())
+                    .map(|c| c.local)
+                    .sum(),
+            ),
         })
     }
 

@@ -1,21 +1,17 @@
 //! Circular payments on the simulated node: invoices to ourselves, routes between two peers
-//! through the rest of the (simulated) network at a fixed price, and `sendpay` along our own
-//! first and last hops. A payment settles at once when both of our channels have the
-//! liquidity, and fails at the first hop (as CLN reports it) when they do not.
+//! through the rest of the (simulated) network at the price of the moment (`routes`), and
+//! `sendpay` along our own first and last hops. A payment settles at once when both of our
+//! channels have the liquidity (and their peers are online), and fails at the first hop (as
+//! CLN reports it) when they do not.
 
 use super::network::SimNetwork;
 use crate::{
-    money::{Msat, Ppm},
+    money::Msat,
     node::{
         FoundHop, FoundRoute, Invoice, NodeError, Payment, PaymentStatus, RouteHop, RouteRequest,
     },
     scid::ShortChannelId,
 };
-
-/// What the rest of the network charges to carry a rebalance between two of our peers.
-pub(super) const ROUTE_FEE_PPM: u32 = 500;
-pub(super) const ROUTE_FEE_BASE_MSAT: u64 = 1000;
-const ROUTE_PROBABILITY_PPM: u64 = 900_000;
 
 fn invalid(message: impl Into<String>) -> NodeError {
     NodeError::Rpc {
@@ -64,8 +60,8 @@ impl SimNetwork {
         if source == destination {
             return Err(invalid("source and destination are the same"));
         }
-        let fee =
-            Msat::new(ROUTE_FEE_BASE_MSAT + Ppm::new(ROUTE_FEE_PPM).fee_on(request.amount).msat());
+        let quote = self.route_quote(source, destination, request.amount);
+        let fee = quote.fee;
         if fee > request.max_fee {
             return Err(NodeError::Rpc {
                 code: 205,
@@ -77,7 +73,7 @@ impl SimNetwork {
             .checked_add(fee)
             .ok_or_else(|| invalid("amount overflows"))?;
         Ok(vec![FoundRoute {
-            probability_ppm: ROUTE_PROBABILITY_PPM,
+            probability_ppm: quote.probability_ppm,
             hops: vec![FoundHop {
                 channel: ShortChannelId::new(1, source as u64 + 1, destination as u64 + 1)
                     .expect("small"),
@@ -118,14 +114,20 @@ impl SimNetwork {
             .channel_index(last.channel)
             .ok_or_else(|| invalid("route: last hop is not our channel"))?;
         let sent = first.amount;
-        let network_fails = self.payments.rng.unit() < self.scenario.market.rebalance_fail_rate;
-        let failure = if !self.can_send(out, sent.msat()) {
-            Some(first.channel)
+        let network_fails = self.payments.rng.unit() < self.route_quote(out, back, amount).fail;
+        const CAPACITY: &str = "WIRE_TEMPORARY_CHANNEL_FAILURE: Capacity exceeded";
+        const OFFLINE: &str = "WIRE_UNKNOWN_NEXT_PEER: peer is offline";
+        let failure = if !self.channels[out].usable() {
+            Some((first.channel, OFFLINE))
+        } else if !self.can_send(out, sent.msat()) {
+            Some((first.channel, CAPACITY))
+        } else if !self.channels[back].usable() {
+            Some((last.channel, OFFLINE))
         } else if !self.can_receive(back, amount.msat()) {
-            Some(last.channel)
+            Some((last.channel, CAPACITY))
         } else if network_fails && route.len() > 2 {
             // Somewhere between the two peers: the first hop past ours.
-            Some(route[1].channel)
+            Some((route[1].channel, CAPACITY))
         } else {
             None
         };
@@ -146,9 +148,8 @@ impl SimNetwork {
             },
             amount,
             amount_sent: sent,
-            failure: failure
-                .map(|_| "WIRE_TEMPORARY_CHANNEL_FAILURE: Capacity exceeded".to_owned()),
-            erring_channel: failure,
+            failure: failure.map(|(_, reason)| reason.to_owned()),
+            erring_channel: failure.map(|(channel, _)| channel),
             created_at: Some(self.now_ms / 1000),
         };
         self.payments

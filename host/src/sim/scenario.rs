@@ -27,6 +27,9 @@ pub struct Scenario {
     pub channels: Vec<ChannelSpec>,
     #[serde(default, rename = "event")]
     pub events: Vec<Event>,
+    /// How the rest of the network prices circular rebalances (absent: a fixed 500 ppm + 1 sat).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rebalance_routes: Option<super::routes::RouteMarket>,
 }
 
 fn default_cycle_minutes() -> u32 {
@@ -120,6 +123,13 @@ pub struct ChannelSpec {
     /// HTLC slots of the channel (CLN's default `max-concurrent-htlcs` is 483; some peers set less).
     #[serde(default = "default_max_accepted_htlcs")]
     pub max_accepted_htlcs: u16,
+    /// The day the channel opens (absent: open from the start). Until then it does not exist;
+    /// when we open it, its funding transaction costs the feerate of that moment.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub open_day: Option<f64>,
+    /// The day the channel is closed (absent: never).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub close_day: Option<f64>,
 }
 
 fn default_max_accepted_htlcs() -> u16 {
@@ -168,6 +178,11 @@ pub enum Event {
         days: f64,
         multiplier: f64,
     },
+    /// HTLCs through a chosen incoming and/or outgoing channel, held for a drawn time (dust,
+    /// whale and slow-jamming floods; see `sim::floods`).
+    Flood(super::floods::FloodEvent),
+    /// A peer offline for a while (see `sim::lifecycle`).
+    PeerOffline(super::lifecycle::PeerOffline),
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -292,9 +307,18 @@ impl Scenario {
             }
         }
         let channel_count = self.channels.len().max(self.generate.count);
+        super::lifecycle::validate(self, channel_count).map_err(|m| self.invalid(m))?;
+        if let Some(routes) = &self.rebalance_routes {
+            routes.validate().map_err(|m| self.invalid(m))?;
+        }
         for event in &self.events {
             let channel = match event {
                 Event::HtlcFlood { channel, .. } | Event::DemandShift { channel, .. } => *channel,
+                Event::Flood(flood) => {
+                    flood.validate(channel_count).map_err(|m| self.invalid(m))?;
+                    continue;
+                }
+                Event::PeerOffline(offline) => offline.channel,
                 Event::MempoolSpike { multiplier, .. } => {
                     if !(multiplier.is_finite() && *multiplier > 0.0) {
                         return Err(self.invalid("mempool-spike multiplier must be > 0".into()));
@@ -354,6 +378,8 @@ impl Scenario {
             },
             age_days: rng.between(10, 700) as u32,
             max_accepted_htlcs: default_max_accepted_htlcs(),
+            open_day: None,
+            close_day: None,
         }
     }
 }

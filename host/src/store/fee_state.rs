@@ -6,7 +6,7 @@ use crate::{
     money::{Msat, Ppm},
     scid::ShortChannelId,
 };
-use rusqlite::params;
+use rusqlite::{OptionalExtension, params};
 use serde::Serialize;
 use std::collections::{BTreeMap, HashMap};
 
@@ -20,6 +20,15 @@ pub struct FeeRecord {
     pub broadcast_at: Option<u64>,
     pub mode: PricingMode,
     pub reason: String,
+}
+
+/// How much of a channel's gossip budget the last 24 hours used.
+#[derive(Copy, Clone, Debug, Default, PartialEq, Eq)]
+pub struct BudgetUse {
+    /// Broadcasts that count against `fee.max-broadcasts-per-day`.
+    pub regular: u32,
+    /// Exits from a protective mode, counted against `fee.max-mode-exits-per-day` instead.
+    pub mode_exits: u32,
 }
 
 /// One `setchannel` revops made.
@@ -104,6 +113,38 @@ impl Store {
                 settled_at,
             )
         })
+    }
+
+    /// Per channel, broadcasts at or after `since` that count against the daily limit, and
+    /// the exits from a protective mode among the rest (their own allowance).
+    pub fn gossip_budget_use_since(
+        &self,
+        since: u64,
+    ) -> StoreResult<HashMap<ShortChannelId, BudgetUse>> {
+        let mut statement = self.conn.prepare_cached(
+            "SELECT scid, COUNT(CASE WHEN mode_exit = 0 THEN 1 END),
+                    COUNT(CASE WHEN mode_exit != 0 THEN 1 END)
+             FROM fee_broadcasts WHERE at >= ?1 GROUP BY scid",
+        )?;
+        let rows = statement.query_map([to_sql_u64(since)], |row| {
+            Ok((
+                row.get::<_, i64>(0)?,
+                row.get::<_, i64>(1)?,
+                row.get::<_, i64>(2)?,
+            ))
+        })?;
+        let mut uses = HashMap::new();
+        for row in rows {
+            let (scid, regular, exits) = row?;
+            uses.insert(
+                ShortChannelId::from_u64(from_sql_u64(scid)?),
+                BudgetUse {
+                    regular: u32::try_from(regular).unwrap_or(u32::MAX),
+                    mode_exits: u32::try_from(exits).unwrap_or(u32::MAX),
+                },
+            );
+        }
+        Ok(uses)
     }
 
     /// Broadcasts per channel at or after `since` (for the update rate limit).
@@ -192,9 +233,16 @@ fn upsert_record(conn: &rusqlite::Connection, record: &FeeRecord) -> StoreResult
 }
 
 fn insert_broadcast(conn: &rusqlite::Connection, entry: &BroadcastEntry) -> StoreResult<()> {
+    // Leaving a protective mode is judged against the mode on record before this broadcast.
+    let previous: Option<String> = conn
+        .prepare_cached("SELECT mode FROM fee_state WHERE scid = ?1")?
+        .query_row([to_sql_u64(entry.channel.as_u64())], |row| row.get(0))
+        .optional()?;
+    let previous = previous.as_deref().map(mode_from_sql).transpose()?;
+    let mode_exit = previous.is_some_and(|p| p.is_protective()) && !entry.mode.is_protective();
     conn.prepare_cached(
-        "INSERT INTO fee_broadcasts (scid, at, fee_ppm, base_msat, mode, reason)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6)",
+        "INSERT INTO fee_broadcasts (scid, at, fee_ppm, base_msat, mode, reason, mode_exit)
+         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)",
     )?
     .execute(params![
         to_sql_u64(entry.channel.as_u64()),
@@ -203,6 +251,7 @@ fn insert_broadcast(conn: &rusqlite::Connection, entry: &BroadcastEntry) -> Stor
         to_sql_u64(entry.fee_base.msat()),
         entry.mode.as_str(),
         entry.reason,
+        mode_exit,
     ])?;
     upsert_record(
         conn,
@@ -220,6 +269,41 @@ fn insert_broadcast(conn: &rusqlite::Connection, entry: &BroadcastEntry) -> Stor
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leaving_a_protective_mode_is_counted_apart() {
+        let mut store = Store::open_in_memory().unwrap();
+        let channel: ShortChannelId = "103x1x0".parse().unwrap();
+        let modes = [
+            PricingMode::Normal,
+            PricingMode::Congestion,
+            PricingMode::FireSale,
+            PricingMode::Normal,
+            PricingMode::Probe,
+            PricingMode::Normal,
+        ];
+        for (at, mode) in modes.into_iter().enumerate() {
+            store
+                .record_broadcast(&BroadcastEntry {
+                    channel,
+                    at: 100 + at as u64,
+                    fee_ppm: Ppm::new(10 + at as u32),
+                    fee_base: Msat::new(1000),
+                    mode,
+                    reason: "test".into(),
+                })
+                .unwrap();
+        }
+        let used = store.gossip_budget_use_since(0).unwrap()[&channel];
+        assert_eq!(
+            used,
+            BudgetUse {
+                regular: 4,
+                mode_exits: 2
+            }
+        );
+        assert_eq!(store.broadcast_counts_since(0).unwrap()[&channel], 6);
+    }
 
     #[test]
     fn broadcasts_update_the_record_and_the_log() {

@@ -287,6 +287,11 @@ const MIGRATIONS: &[&str] = &[
     ALTER TABLE rebalances ADD COLUMN sent INTEGER NOT NULL DEFAULT 1;
     ALTER TABLE rebalances ADD COLUMN failure TEXT;
     ",
+    // 11: a broadcast that left a protective mode (congestion, probe, fire sale) for normal
+    // pricing is marked: such exits have their own daily allowance.
+    "
+    ALTER TABLE fee_broadcasts ADD COLUMN mode_exit INTEGER NOT NULL DEFAULT 0;
+    ",
 ];
 
 pub(super) fn apply(conn: &mut Connection) -> StoreResult<()> {

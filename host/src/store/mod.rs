@@ -25,7 +25,7 @@ pub use activity::ChannelActivity;
 pub use config::StoredConfig;
 pub use cycles::{CycleRecord, DecisionRecord};
 pub use defibrillator::ProbeRecord;
-pub use fee_state::{BroadcastEntry, FeeRecord};
+pub use fee_state::{BroadcastEntry, BudgetUse, FeeRecord};
 pub use forwards::{ForwardIndex, ForwardTotals};
 pub use intents::{Intent, IntentStatus};
 pub use lds::{Investor, LdsLedger};

@@ -3,6 +3,8 @@
 
 mod cycle;
 mod defibrillator;
+mod events;
+mod protective_modes;
 mod rebalance;
 mod simulate;
 
@@ -153,13 +155,19 @@ impl Bench {
 
     /// Loads a shipped rebalance policy into slot "main", with its defaults.
     pub fn load_shipped_rebalancer(&mut self, name: &str) {
+        self.load_shipped_rebalancer_with(name, no_params());
+    }
+
+    /// Loads a shipped rebalance policy into slot "main" with `params`.
+    pub fn load_shipped_rebalancer_with(&mut self, name: &str, params: Value) {
+        let params: BTreeMap<String, Value> = serde_json::from_value(params).unwrap();
         self.registry
             .load_bytes(
                 PolicyKind::Rebalance,
                 "main",
                 embedded::shipped(name).expect("shipped").wasm,
                 PolicySource::Embedded(name.into()),
-                &Default::default(),
+                &params,
                 RuntimeLimits::default(),
                 &Canary::sample(PolicyKind::Rebalance),
             )

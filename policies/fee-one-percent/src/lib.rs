@@ -24,7 +24,7 @@ wit_bindgen::generate!({
 });
 
 use guest_support::types::{
-    Channel, ChannelState as WitChannelState, FeeProposal, PricingMode, ProfitabilityClass,
+    Channel, ChannelState as WitChannelState, FeeProposal, Peer, PricingMode, ProfitabilityClass,
 };
 
 guest_support::panic_handler!();
@@ -53,7 +53,7 @@ impl Guest for OnePercent {
             .channels
             .iter()
             .zip(&weights)
-            .map(|(channel, &weight)| channel_input(channel, weight))
+            .map(|(channel, &weight)| channel_input(channel, weight, &snapshot.peers))
             .collect();
         // The state from the last call; a fresh one where there is none or it is unreadable
         // (another version's layout): the strategy then starts over from the chain's fee.
@@ -112,7 +112,7 @@ impl Guest for OnePercent {
     }
 }
 
-fn channel_input(channel: &Channel, pending_weight: f64) -> ChannelInput {
+fn channel_input(channel: &Channel, pending_weight: f64, peers: &[Peer]) -> ChannelInput {
     ChannelInput {
         peer: channel.peer,
         capacity_msat: channel.capacity_msat,
@@ -130,8 +130,13 @@ fn channel_input(channel: &Channel, pending_weight: f64) -> ChannelInput {
             out_msat_1d: channel.flow.out_msat_1d,
             fees_total_msat: channel.flow.fees_earned_msat_total,
             forwards_out_total: channel.flow.forwards_out_total,
+            forwards_out_7d: channel.flow.forwards_out_7d,
         },
         pending_weight,
+        competitor_median_ppm: peers
+            .get(channel.peer as usize)
+            .and_then(|p| p.competitors)
+            .map(|c| c.median_ppm),
     }
 }
 

@@ -30,6 +30,8 @@ pub struct Observation {
     pub forwards_total: u64,
     pub local_share: f64,
     pub chain_ppm: u32,
+    /// Where a fresh search starts (see `decide::prior_ppm`).
+    pub prior_ppm: u32,
 }
 
 /// What happened this cycle.
@@ -46,7 +48,7 @@ pub enum Step {
 
 pub fn start(state: &mut ChannelState, obs: &Observation, params: &Params) {
     let (floor, ceiling) = bounds(params);
-    state.incumbent_ppm = obs.chain_ppm.clamp(floor, ceiling);
+    state.incumbent_ppm = obs.prior_ppm.clamp(floor, ceiling);
     state.price_ppm = state.incumbent_ppm;
     state.incumbent_score = -1.0;
     state.step_pct = f64::from(params.step_pct);
@@ -237,6 +239,7 @@ mod tests {
                 forwards_total: self.forwards,
                 local_share: 0.5,
                 chain_ppm: price,
+                prior_ppm: price,
             }
         }
     }
@@ -255,6 +258,7 @@ mod tests {
             forwards_total: 0,
             local_share: 0.5,
             chain_ppm: start_ppm,
+            prior_ppm: start_ppm,
         };
         assert_eq!(step(&mut state, &first, &params), Step::Started);
         let mut moves = 0;
@@ -291,6 +295,7 @@ mod tests {
             forwards_total: state.epoch_forwards_start + libm::round(sales) as u64,
             local_share: 0.5,
             chain_ppm: state.price_ppm,
+            prior_ppm: state.price_ppm,
         }
     }
 
@@ -325,6 +330,7 @@ mod tests {
             forwards_total: 0,
             local_share: 0.5,
             chain_ppm: 100,
+            prior_ppm: 100,
         };
         step(&mut state, &obs, &params);
         obs.now = 23 * 3600;
@@ -360,6 +366,7 @@ mod tests {
             forwards_total: 0,
             local_share: 0.05,
             chain_ppm: 300,
+            prior_ppm: 300,
         };
         step(&mut state, &obs, &params);
         obs.now = DAY;
@@ -379,6 +386,7 @@ mod tests {
             forwards_total: 50,
             local_share: 0.5,
             chain_ppm: 300,
+            prior_ppm: 300,
         };
         step(&mut state, &obs, &params);
         obs.now = 2 * DAY;

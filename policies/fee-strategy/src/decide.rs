@@ -28,6 +28,7 @@ pub struct Flow {
     pub out_msat_1d: u64,
     pub fees_total_msat: u64,
     pub forwards_out_total: u64,
+    pub forwards_out_7d: u32,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -47,6 +48,8 @@ pub struct ChannelInput {
     pub flow: Flow,
     /// Σ slot weights of the channel's pending HTLCs.
     pub pending_weight: f64,
+    /// The median fee of the other channels into this peer (gossip), when known.
+    pub competitor_median_ppm: Option<u32>,
 }
 
 pub struct NodeInput<'a> {
@@ -122,6 +125,7 @@ fn decide_channel(
         forwards_total: channel.flow.forwards_out_total,
         local_share: share,
         chain_ppm: channel.fee_ppm,
+        prior_ppm: prior_ppm(channel),
     };
     if state.price_ppm == 0 {
         controller::start(state, &observation, params);
@@ -174,6 +178,25 @@ fn decide_channel(
     };
     state.mode = result.mode as u8;
     result
+}
+
+/// Forwards in a week that say the channel's own fee sells.
+const SELLING_FORWARDS_7D: u32 = 7;
+
+/// Where a fresh price search starts (issue 14: starting from whatever fee the channel had
+/// cost days of learning): the market's price for reaching this peer — the median fee of the
+/// competing channels — blended (geometric mean) with the channel's own fee where that fee
+/// has been selling, since its history says something the market median does not. Without
+/// gossip, the channel's own fee. The liquidity band shapes the price from there.
+pub fn prior_ppm(channel: &ChannelInput) -> u32 {
+    match channel.competitor_median_ppm {
+        None | Some(0) => channel.fee_ppm,
+        Some(median) if channel.flow.forwards_out_7d >= SELLING_FORWARDS_7D => {
+            let own = f64::from(channel.fee_ppm.max(1));
+            libm::round(libm::sqrt(own * f64::from(median))) as u32
+        }
+        Some(median) => median,
+    }
 }
 
 /// The controller's price, shaped by liquidity band and slot pressure, within the floors.
@@ -279,6 +302,7 @@ mod tests {
             profit: None,
             flow: Flow::default(),
             pending_weight: 0.0,
+            competitor_median_ppm: None,
         }
     }
 
@@ -566,5 +590,33 @@ mod tests {
             &Params::default(),
         );
         assert_ne!(off[0].fee_ppm, off[1].fee_ppm, "off by default");
+    }
+
+    #[test]
+    fn a_fresh_search_starts_at_the_market_price() {
+        let fresh = |median, forwards_out_7d| ChannelInput {
+            fee_ppm: 100,
+            competitor_median_ppm: median,
+            flow: Flow {
+                forwards_out_7d,
+                ..Flow::default()
+            },
+            ..channel()
+        };
+        assert_eq!(prior_ppm(&fresh(None, 0)), 100, "no gossip: our own fee");
+        assert_eq!(
+            prior_ppm(&fresh(Some(900), 0)),
+            900,
+            "nothing sells: the market"
+        );
+        assert_eq!(
+            prior_ppm(&fresh(Some(900), 20)),
+            300,
+            "selling: between the two"
+        );
+        let mut state = ChannelState::default();
+        let decision = one(fresh(Some(900), 0), &mut state);
+        assert_eq!(state.incumbent_ppm, 900);
+        assert_eq!(decision.mode, Mode::Normal);
     }
 }

@@ -1,11 +1,14 @@
 //! `rebalance-ev`: move liquidity only when it pays (spec: rebalance).
 //!
-//! For each channel running short of local liquidity that has shown outbound demand, it values
+//! For each channel running short of local liquidity that has shown outbound demand (what it
+//! sold, and a share of what senders could not send through it while it was empty), it values
 //! a refill at the channel's last *broadcast* fee (price truth), sized to about two days of the
 //! demand it has shown (never past half the capacity); from that it subtracts the estimated route
 //! cost and the opportunity cost of taking the liquidity from the source (what the source would
 //! have earned selling it itself). Only moves with positive expected value are proposed, best
-//! first, with the fee cap set where the move stops paying. The host's guards still decide.
+//! first, with the fee cap set where the move stops paying, and never past `spend-share-pct`
+//! (30 %) of the week's revenue in rebalance fees over the week. The host's guards still
+//! decide.
 //!
 //! The defibrillator's half (spec: channel defibrillator): a stagnant candidate that is not on a
 //! probe yet gets a diagnostic rebalance of 50,000 sat from the fullest healthy channel, capped
@@ -17,6 +20,7 @@
 extern crate alloc;
 
 mod reasons;
+mod spend;
 
 use alloc::{format, string::String, vec::Vec};
 use guest_support::{
@@ -87,6 +91,19 @@ const MAX_DIAGNOSTICS: IntParam = IntParam::new(
 )
 .range(0, 10);
 
+const SPEND_SHARE_PCT: IntParam = IntParam::new(
+    "spend-share-pct",
+    "Spend at most this share of the last 7 days' revenue on rebalance fees (what moves paid, as the host books it, plus each new move at its expected route cost), %.",
+    30,
+)
+.range(0, 100);
+const FAILED_DEMAND_PCT: IntParam = IntParam::new(
+    "failed-demand-pct",
+    "Count this share of the amounts senders failed to send through a channel (local failures: it was empty) as demand a refill would serve, %.",
+    50,
+)
+.range(0, 100);
+
 const SCHEMA: Schema = Schema::new(&[
     &SHORT_SHARE_PCT,
     &FULL_SHARE_PCT,
@@ -97,6 +114,8 @@ const SCHEMA: Schema = Schema::new(&[
     &MARGIN_PCT,
     &DIAGNOSTIC_SAT,
     &MAX_DIAGNOSTICS,
+    &SPEND_SHARE_PCT,
+    &FAILED_DEMAND_PCT,
 ]);
 
 struct Settings {
@@ -109,6 +128,8 @@ struct Settings {
     margin_pct: u64,
     diagnostic_msat: u64,
     max_diagnostics: usize,
+    spend_share_pct: u64,
+    failed_demand_pct: u64,
 }
 
 impl Settings {
@@ -123,6 +144,8 @@ impl Settings {
             margin_pct: MARGIN_PCT.get_u64(params),
             diagnostic_msat: sat_to_msat(DIAGNOSTIC_SAT.get_u64(params)),
             max_diagnostics: MAX_DIAGNOSTICS.get_usize(params),
+            spend_share_pct: SPEND_SHARE_PCT.get_u64(params),
+            failed_demand_pct: FAILED_DEMAND_PCT.get_u64(params),
         }
     }
 }
@@ -151,6 +174,8 @@ struct Candidate {
     amount: u64,
     value: u64,
     max_fee: u64,
+    /// The expected route cost (what spend pacing counts).
+    route_cost: u64,
 }
 
 /// The moves worth making, best first, and why every other channel gets none.
@@ -189,7 +214,10 @@ fn assess(
             short: s.short_share_pct,
         });
     }
-    let demand_per_day = dest.flow.out_msat_7d / 7;
+    // What sold, plus a share of what senders tried to send and could not (an empty channel
+    // that senders still want shows demand only there).
+    let failed = dest.flow.failed_out_msat_7d / 100 * s.failed_demand_pct;
+    let demand_per_day = dest.flow.out_msat_7d.saturating_add(failed) / 7;
     if demand_per_day == 0 {
         return Err(Skip::NoDemand);
     }
@@ -237,6 +265,7 @@ fn assess(
         amount,
         value: gross - route_cost,
         max_fee,
+        route_cost,
     })
 }
 
@@ -301,6 +330,11 @@ impl Guest for RebalanceEv {
         let settings = Settings::read(&ctx.params);
         let slots = (budget.max_concurrent.saturating_sub(budget.in_flight) as usize)
             .min(settings.max_moves);
+        let revenue_7d = snapshot.channels.iter().fold(0u64, |sum, c| {
+            sum.saturating_add(c.flow.fees_earned_msat_7d)
+        });
+        let mut allowed =
+            spend::allowance(revenue_7d, settings.spend_share_pct, budget.spent_7d_msat);
         let mut remaining = budget.remaining_msat;
         let mut used = Vec::new();
         let mut proposals = Vec::new();
@@ -316,6 +350,12 @@ impl Guest for RebalanceEv {
                     max_fee: c.max_fee,
                     remaining,
                 })
+            } else if c.route_cost > allowed {
+                Some(Skip::SpendShare {
+                    cost: c.route_cost,
+                    allowed,
+                    share: settings.spend_share_pct,
+                })
             } else {
                 None
             };
@@ -324,6 +364,7 @@ impl Guest for RebalanceEv {
                 continue;
             }
             remaining -= c.max_fee;
+            allowed -= c.route_cost;
             used.extend([c.source, c.destination]);
             let (source, destination) = (
                 &snapshot.channels[c.source],
@@ -351,6 +392,8 @@ impl Guest for RebalanceEv {
                 if diagnostic_fee > remaining {
                     break;
                 }
+                // The defibrillator's small deliberate losses are paced by the host's own
+                // limits (2 per 14 days), not by the revenue share.
                 remaining -= diagnostic_fee;
                 // It gets a move after all: no reason to give for it.
                 skipped.retain(|(i, _)| *i != destination);
@@ -397,5 +440,67 @@ mod tests {
         );
         assert_eq!((s.demand_days, s.max_moves, s.margin_pct), (2, 2, 100));
         assert_eq!(s.max_diagnostics, 1);
+        assert_eq!((s.spend_share_pct, s.failed_demand_pct), (30, 50));
+    }
+
+    fn channel(local_sat: u64, out_7d_sat: u64, failed_7d_sat: u64, peer: u32) -> Channel {
+        use guest_support::types::{FlowStats, Opener};
+        Channel {
+            id: u64::from(peer) << 40,
+            peer,
+            capacity_msat: 10_000_000_000,
+            local_msat: local_sat * 1000,
+            remote_msat: 10_000_000_000 - local_sat * 1000,
+            fee_base_msat: 1000,
+            fee_ppm: 2000,
+            htlc_min_msat: 1,
+            htlc_max_msat: 9_900_000_000,
+            max_accepted_htlcs: 483,
+            opener: Opener::Local,
+            age_secs: 90 * 86_400,
+            active: true,
+            last_broadcast_ppm: Some(2000),
+            last_broadcast_secs: None,
+            probe_active: false,
+            class: ProfitabilityClass::Profitable,
+            profit: None,
+            flow: FlowStats {
+                in_msat_1d: 0,
+                out_msat_1d: 0,
+                fees_earned_msat_1d: 0,
+                forwards_out_1d: 0,
+                in_msat_7d: 0,
+                out_msat_7d: out_7d_sat * 1000,
+                fees_earned_msat_7d: out_7d_sat * 2,
+                forwards_out_7d: 0,
+                forwards_in_7d: 0,
+                out_msat_total: 0,
+                fees_earned_msat_total: 0,
+                forwards_out_total: 0,
+                last_forward_age_secs: None,
+                failed_out_1d: 0,
+                failed_out_msat_1d: 0,
+                failed_out_7d: u32::from(failed_7d_sat > 0),
+                failed_out_msat_7d: failed_7d_sat * 1000,
+            },
+        }
+    }
+
+    /// Issue 14: a drained channel senders still want was never refilled (no sales, no
+    /// demand). Their failed attempts are demand now; a dead channel still gets nothing.
+    #[test]
+    fn an_empty_channel_senders_want_is_refilled_a_dead_one_is_not() {
+        let s = Settings::read(&[]);
+        let wanted = channel(100_000, 0, 20_000_000, 1);
+        let dead = channel(100_000, 0, 0, 2);
+        let source = channel(9_000_000, 0, 0, 3);
+        let channels = [wanted, dead, source];
+        let refill = assess(&channels, 0, &channels[0], &s, 1_000).unwrap();
+        assert_eq!((refill.source, refill.destination), (2, 0));
+        assert!(refill.amount >= s.min_move_msat, "{}", refill.amount);
+        assert_eq!(
+            assess(&channels, 1, &channels[1], &s, 1_000).err(),
+            Some(Skip::NoDemand)
+        );
     }
 }

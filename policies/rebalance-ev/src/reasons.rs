@@ -51,6 +51,13 @@ pub enum Skip {
         max_fee: u64,
         remaining: u64,
     },
+    /// Chosen, but its fee cap would take the week's rebalance fees past `spend-share-pct` of
+    /// the week's revenue.
+    SpendShare {
+        cost: u64,
+        allowed: u64,
+        share: u64,
+    },
 }
 
 impl Skip {
@@ -68,7 +75,10 @@ impl fmt::Display for Skip {
             Skip::NotShort { share, short } => {
                 write!(f, "not short: {share} % local (refills below {short} %)")
             }
-            Skip::NoDemand => write!(f, "short, but no outbound demand in 7 days"),
+            Skip::NoDemand => write!(
+                f,
+                "short, but no outbound demand in 7 days (nothing sold, no sender turned away)"
+            ),
             Skip::TooSmall { amount, min } => write!(
                 f,
                 "short, but its refill ({} sat: days of demand, up to half the capacity) is below min-move-sat {}",
@@ -100,6 +110,14 @@ impl fmt::Display for Skip {
             Skip::Budget { max_fee, remaining } => write!(
                 f,
                 "budget: its fee cap {max_fee} msat is above the {remaining} msat left"
+            ),
+            Skip::SpendShare {
+                cost,
+                allowed,
+                share,
+            } => write!(
+                f,
+                "spend pacing: its expected cost {cost} msat is above the {allowed} msat left of {share} % of the week's revenue"
             ),
         }
     }

@@ -13,5 +13,6 @@ mod plugin_surface;
 mod policy_check;
 mod policy_new;
 mod rpc_fuzz;
+mod scenario;
 mod schema_conformance;
 mod simulate;

@@ -12,7 +12,15 @@ fn compare_prints_every_shipped_fee_policy() {
     assert!(out.status.success(), "{}", text(&out.stderr));
     let stdout = text(&out.stdout);
     assert!(stdout.contains("scenario default"), "{stdout}");
-    for policy in ["balance-curve", "static"] {
+    for policy in [
+        "balance-curve",
+        "static",
+        "clboss",
+        "lndg-autofees",
+        "charge-lnd-proportional",
+        "lit-autofees",
+        "cl-revenue-ops",
+    ] {
         assert!(
             stdout.lines().any(|l| l.starts_with(policy)),
             "{policy} missing:\n{stdout}"
@@ -88,7 +96,12 @@ fn a_policy_file_runs_beside_the_baselines() {
             "fee_static (fee-ppm=300)",
             "one-percent",
             "balance-curve",
-            "static"
+            "static",
+            "clboss",
+            "lndg-autofees",
+            "charge-lnd-proportional",
+            "lit-autofees",
+            "cl-revenue-ops"
         ]
     );
 }
