@@ -74,7 +74,7 @@ pub fn build(
             let column: Vec<&SimReport> = reports.iter().map(|row| &row[p]).collect();
             let column_nets: Vec<f64> = column.iter().map(|r| r.net_msat as f64).collect();
             let revenue: u64 = column.iter().map(|r| r.revenue_msat).sum();
-            let spend: u64 = column.iter().map(|r| r.costs_msat).sum();
+            let spend: u64 = column.iter().map(|r| r.rebalance_fees_msat).sum();
             PolicyLine {
                 policy: column
                     .first()
@@ -209,7 +209,7 @@ pub fn print(table: &LeagueTable) {
 }
 
 const LEGEND: &[&str] = &[
-    "median, mean = the policy's net (revenue minus rebalancing fees) divided by the best net of \
+    "median, mean = the policy's net (revenue minus rebalancing and on-chain fees) divided by the best net of \
      the other policies on the same scenario, over the scenarios where that best is positive; \
      above 1 beats every other policy.",
     "90 % interval = bootstrap interval of the median (2,000 seeded resamples of the scenarios).",

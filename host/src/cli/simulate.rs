@@ -282,20 +282,26 @@ fn print_table(scenario: &Scenario, reports: &[SimReport], rebalancer: Option<&P
     for line in LEGEND {
         println!("{}", wrap(line, WRAP, ""));
     }
-    match rebalancer {
-        Some(r) => {
-            println!(
-                "costs = fees paid for circular rebalances by {} (hourly); on-chain costs are not simulated.",
-                r.label
-            );
-            println!();
-            for report in reports {
-                print_rebalancing(report);
-            }
+    let rebalancing = rebalancer.map_or_else(
+        || "none without a rebalance policy (add one with --policy rebalance=embedded:rebalance-ev)".to_owned(),
+        |r| format!("paid by {} (hourly)", r.label),
+    );
+    println!(
+        "{}",
+        wrap(
+            &format!(
+                "costs = on-chain fees of the channels the scenario opens and closes, plus fees \
+                 for circular rebalances: {rebalancing}; net = revenue − costs."
+            ),
+            WRAP,
+            ""
+        )
+    );
+    if rebalancer.is_some() {
+        println!();
+        for report in reports {
+            print_rebalancing(report);
         }
-        None => println!(
-            "costs are zero without a rebalance policy; add one with --policy rebalance=embedded:rebalance-ev."
-        ),
     }
     for r in reports.iter().filter(|r| r.policy_errors > 0) {
         println!(
@@ -317,7 +323,7 @@ fn print_rebalancing(report: &SimReport) {
         report.rebalances_sent,
         report.rebalances_completed,
         percent(report.rebalances_completed, report.rebalances_sent),
-        percent(report.costs_msat, report.revenue_msat)
+        percent(report.rebalance_fees_msat, report.revenue_msat)
     );
     let defib = &report.defibrillator;
     let names = |labels: &[String]| {

@@ -13,8 +13,12 @@ pub struct SimReport {
     pub channels: usize,
     pub cycles: u64,
     pub revenue_msat: u64,
-    /// Rebalancing fees paid (zero without a rebalance policy); on-chain costs are not simulated.
+    /// Rebalancing fees plus on-chain fees of the channels opened and closed during the run.
     pub costs_msat: u64,
+    /// Rebalancing fees paid (zero without a rebalance policy).
+    pub rebalance_fees_msat: u64,
+    /// On-chain fees of the scenario's channel opens and closes.
+    pub onchain_fees_msat: u64,
     pub net_msat: i64,
     /// The rebalance policy that ran beside the fee policy, if any.
     pub rebalancer: Option<String>,

@@ -72,7 +72,7 @@ pub struct SimRun {
 }
 
 /// Simulates `policy` on `scenario` (optionally with `channels` channels) and reports. With
-/// a `rebalancer`, a rebalance cycle runs every hour and its fees are the run's costs.
+/// a `rebalancer`, a rebalance cycle runs every hour and its fees count among the run's costs.
 /// `progress(done, total)` is called after every cycle.
 pub fn simulate(
     scenario: &Scenario,
@@ -414,7 +414,9 @@ fn summarize(
         .collect();
     let channel_count = channel_details.len();
     let revenue = stats.fees_earned.msat();
-    let costs = stats.rebalance_fees_paid.msat();
+    let rebalance_fees = stats.rebalance_fees_paid.msat();
+    let onchain_fees = stats.onchain_fees_paid.msat();
+    let costs = rebalance_fees.saturating_add(onchain_fees);
     Ok(SimReport {
         policy: policy.label.clone(),
         scenario: scenario.name.clone(),
@@ -424,6 +426,8 @@ fn summarize(
         cycles,
         revenue_msat: revenue,
         costs_msat: costs,
+        rebalance_fees_msat: rebalance_fees,
+        onchain_fees_msat: onchain_fees,
         net_msat: i64::try_from(revenue).unwrap_or(i64::MAX)
             - i64::try_from(costs).unwrap_or(i64::MAX),
         rebalancer: rebalancer.map(|r| r.label.clone()),
