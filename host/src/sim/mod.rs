@@ -2,8 +2,11 @@
 //! same decision cycle production runs, over simulated time. Deterministic from the scenario's
 //! seed. Used by `revops simulate` to compare policies before trusting one with real channels.
 
+mod competitors;
+mod demand;
 mod forward_book;
 mod gossip;
+mod gossip_delay;
 mod market;
 mod network;
 mod node_view;
@@ -11,6 +14,8 @@ mod payments;
 mod report;
 mod run;
 pub mod scenario;
+mod scope;
+mod sender_memory;
 
 pub use network::{MarketStats, SimNetwork};
 pub use report::{ChannelSummary, Series, SimReport, TrackedChannel};

@@ -11,13 +11,20 @@
 //! stream of senders ("common random numbers"): differences in outcome are the policies'.
 
 use super::{
+    competitors::Competitors,
+    demand::Demand,
     forward_book::ForwardBook,
+    gossip_delay::{Fee, GossipDelay},
     market::{Candidate, poisson},
     scenario::{ChannelSpec, Event, Scenario},
+    sender_memory::SenderMemory,
 };
 use crate::{
-    money::{Msat, Ppm},
-    node::{Forward, ForwardFailure, ForwardStatus, NodeHtlc, Payment, TEMPORARY_CHANNEL_FAILURE},
+    money::Msat,
+    node::{
+        FEE_INSUFFICIENT, Forward, ForwardFailure, ForwardStatus, NodeHtlc, Payment,
+        TEMPORARY_CHANNEL_FAILURE,
+    },
     rng::SplitMix64,
     scid::ShortChannelId,
 };
@@ -69,6 +76,11 @@ pub struct MarketStats {
     pub lost_to_competitors: u64,
     /// Senders who had no way in (no inbound liquidity anywhere).
     pub lost_no_inbound: u64,
+    /// Of `forwards_failed_local`: HTLCs priced with a fee older and lower than ours
+    /// (gossip delay), failed with `WIRE_FEE_INSUFFICIENT`.
+    pub forwards_failed_fee_insufficient: u64,
+    /// Senders our price would have won who avoided a channel that failed recently.
+    pub lost_to_sender_memory: u64,
     pub fee_updates: u64,
     /// Routing fees paid for circular rebalances.
     pub rebalance_fees_paid: Msat,
@@ -90,7 +102,7 @@ pub struct SimNetwork {
     pub(super) scenario: Scenario,
     pub(super) now_ms: u64,
     pub(super) channels: Vec<SimChannel>,
-    in_cumulative: Vec<f64>,
+    pub(super) in_cumulative: Vec<f64>,
     pending: BinaryHeap<Reverse<(u64, u64)>>,
     in_flight: HashMap<u64, InFlight>,
     next_serial: u64,
@@ -98,13 +110,19 @@ pub struct SimNetwork {
     flood_rng: SplitMix64,
     pub(super) stats: MarketStats,
     pub(super) payments: PaymentBook,
+    pub(super) demand: Demand,
+    pub(super) competitors: Competitors,
+    pub(super) memory: SenderMemory,
+    pub(super) gossip_delay: GossipDelay,
 }
 
 impl SimNetwork {
     pub fn new(scenario: &Scenario, channel_count: Option<usize>) -> Self {
         let mut seeds = SplitMix64::new(scenario.seed);
-        let channels: Vec<SimChannel> = scenario
-            .channel_specs(channel_count)
+        let specs = scenario.channel_specs(channel_count);
+        let demand = Demand::new(scenario, &specs);
+        let competitors = Competitors::new(&specs, &scenario.market, scenario.start * 1000);
+        let channels: Vec<SimChannel> = specs
             .into_iter()
             .enumerate()
             .map(|(index, spec)| new_channel(index, spec, seeds.fork()))
@@ -119,14 +137,23 @@ impl SimNetwork {
             .collect();
         // A run with fewer channels than the scenario names keeps only the events it can apply.
         let mut scenario = scenario.clone();
+        // (Demand shifts were resolved against the channels there are, in `Demand`.)
         scenario.events.retain(|event| match event {
-            Event::HtlcFlood { channel, .. } | Event::DemandShift { channel, .. } => {
-                *channel < channels.len()
-            }
-            Event::MempoolSpike { .. } => true,
+            Event::HtlcFlood { channel, .. } => *channel < channels.len(),
+            Event::DemandShift { .. } | Event::MempoolSpike { .. } => true,
         });
+        let memory = SenderMemory::new(scenario.market.sender_memory.as_ref(), channels.len());
+        let gossip_delay = GossipDelay::new(
+            scenario.market.gossip_delay.as_ref(),
+            scenario.seed,
+            channels.iter().map(SimChannel::fee),
+        );
         Self {
             now_ms: scenario.start * 1000,
+            demand,
+            competitors,
+            memory,
+            gossip_delay,
             scenario,
             channels,
             in_cumulative,
@@ -219,7 +246,8 @@ impl SimNetwork {
             return;
         }
         self.forwards.trim();
-        let mut candidates = self.draw_candidates(end_ms);
+        let factor = self.demand_factor(end_ms);
+        let mut candidates = self.draw_candidates(end_ms, factor);
         self.add_floods(end_ms, &mut candidates);
         candidates.sort_by_key(|c| (c.at_ms, c.channel, c.serial_hint));
         for candidate in candidates {
@@ -229,38 +257,19 @@ impl SimNetwork {
         }
         self.resolve_until(end_ms);
         self.now_ms = end_ms;
-    }
-
-    fn demand_multiplier(&self, channel: usize, at_secs: u64) -> f64 {
-        self.scenario
-            .events
-            .iter()
-            .filter_map(|event| match event {
-                Event::DemandShift {
-                    channel: c,
-                    start_day,
-                    days,
-                    multiplier,
-                } if *c == channel => {
-                    let start = self.day_offset(*start_day);
-                    let end = start + (days * DAY_SECS as f64) as u64;
-                    (start..end).contains(&at_secs).then_some(*multiplier)
-                }
-                _ => None,
-            })
-            .product()
+        self.competitors_react();
     }
 
     fn day_offset(&self, day: f64) -> u64 {
         self.scenario.start + (day * DAY_SECS as f64) as u64
     }
 
-    fn draw_candidates(&mut self, end_ms: u64) -> Vec<Candidate> {
+    fn draw_candidates(&mut self, end_ms: u64, factor: f64) -> Vec<Candidate> {
         let market = self.scenario.market.clone();
         let span_ms = end_ms - self.now_ms;
         let mut candidates = Vec::new();
         for index in 0..self.channels.len() {
-            let multiplier = self.demand_multiplier(index, self.now_ms / 1000);
+            let multiplier = self.demand.out_multiplier(index, self.now_ms / 1000) * factor;
             let channel = &mut self.channels[index];
             let rate = market.payments_per_channel_day
                 * channel.spec.out_weight
@@ -275,6 +284,7 @@ impl SimNetwork {
                     self.now_ms,
                     span_ms,
                     &market,
+                    &self.demand.sizes[index],
                     &mut channel.rng,
                 ));
             }
@@ -313,33 +323,69 @@ impl SimNetwork {
 
     /// One sender's attempt to pay through channel `candidate.channel`.
     fn route(&mut self, candidate: &Candidate) {
-        let k = self.scenario.market.elasticity;
         let out = candidate.channel;
-        let channel = &self.channels[out];
-        let fee = u64::from(channel.fee_base)
-            + Ppm::new(channel.fee_ppm)
-                .fee_on(Msat::new(candidate.amount))
-                .msat();
-        if !candidate.forced {
-            let effective_ppm = fee as f64 * 1e6 / candidate.amount as f64;
-            let share =
-                1.0 / (1.0 + (effective_ppm / f64::from(channel.spec.competitor_ppm)).powf(k));
-            if candidate.accept_draw >= share {
-                self.stats.lost_to_competitors += 1;
+        let current = self.channels[out].fee();
+        // Senders price with the fee gossip brought them (floods pay what we charge).
+        let fee = if candidate.forced {
+            current.on(candidate.amount)
+        } else {
+            let seen = self.gossip_delay.seen(out, current, self.now_ms);
+            let fee = seen.on(candidate.amount);
+            if !self.sender_picks_us(candidate, seen.ppm, fee) {
                 return;
             }
-        }
+            fee
+        };
         let Some(inc) = self.pick_incoming(candidate.pick_draw, out, candidate.amount + fee) else {
             self.stats.lost_no_inbound += 1;
             return;
         };
+        if !self
+            .gossip_delay
+            .accepts(out, fee, candidate.amount, current, self.now_ms)
+        {
+            self.stats.forwards_failed_fee_insufficient += 1;
+            self.fail_locally(inc, out, candidate.amount, fee, FEE_INSUFFICIENT);
+            return;
+        }
         let channel = &self.channels[out];
         let slots_full = channel.htlcs.len() >= usize::from(channel.spec.max_accepted_htlcs);
         if channel.local < candidate.amount + channel.reserve || slots_full {
-            self.fail_locally(inc, out, candidate.amount, fee);
+            self.fail_locally(inc, out, candidate.amount, fee, TEMPORARY_CHANNEL_FAILURE);
             return;
         }
         self.add_htlc(inc, out, candidate, fee);
+    }
+
+    /// Whether the sender picks our channel `out` over the competing routes (and over the
+    /// memory of its recent failures) at `fee` msat; `seen_ppm` is our fee as they see it.
+    fn sender_picks_us(&mut self, candidate: &Candidate, seen_ppm: u32, fee: u64) -> bool {
+        let out = candidate.channel;
+        self.competitors.react_if_due(out, self.now_ms, seen_ppm);
+        let effective_ppm = fee as f64 * 1e6 / candidate.amount as f64;
+        let competitor_ppm = self.channels[out].spec.competitor_ppm;
+        let share = self.competitors.share(
+            out,
+            candidate.amount,
+            effective_ppm,
+            competitor_ppm,
+            self.now_ms,
+        );
+        let willing = share * self.memory.willingness(out, self.now_ms);
+        if candidate.accept_draw < willing {
+            self.competitors.record_ours(out);
+            return true;
+        }
+        if candidate.accept_draw < share {
+            self.stats.lost_to_sender_memory += 1;
+        } else {
+            self.stats.lost_to_competitors += 1;
+        }
+        // The rest of the sender's draw picks the competitor that carries the payment.
+        let u = (candidate.accept_draw - willing) / (1.0 - willing);
+        self.competitors
+            .carry(out, u, candidate.amount, effective_ppm);
+        false
     }
 
     fn pick_incoming(&self, draw: f64, out: usize, needed: u64) -> Option<usize> {
@@ -361,8 +407,9 @@ impl SimNetwork {
         })
     }
 
-    fn fail_locally(&mut self, inc: usize, out: usize, amount: u64, fee: u64) {
+    fn fail_locally(&mut self, inc: usize, out: usize, amount: u64, fee: u64, code: u32) {
         self.stats.forwards_failed_local += 1;
+        self.memory.record_failure(out, self.now_ms);
         let forward = Forward {
             created_index: 0,
             updated_index: None,
@@ -376,8 +423,13 @@ impl SimNetwork {
             // lightningd gives a local failure no resolution time.
             resolved_ms: None,
             failure: Some(ForwardFailure {
-                code: TEMPORARY_CHANNEL_FAILURE,
-                reason: "WIRE_TEMPORARY_CHANNEL_FAILURE".into(),
+                code,
+                reason: if code == FEE_INSUFFICIENT {
+                    "WIRE_FEE_INSUFFICIENT"
+                } else {
+                    "WIRE_TEMPORARY_CHANNEL_FAILURE"
+                }
+                .into(),
             }),
         };
         self.forwards.create(forward);
@@ -510,6 +562,15 @@ pub(super) fn node_id(n: u64) -> String {
     let key =
         secp256k1::SecretKey::from_slice(&secret).expect("a small non-zero scalar is a valid key");
     secp256k1::PublicKey::from_secret_key(&secp256k1::Secp256k1::signing_only(), &key).to_string()
+}
+
+impl SimChannel {
+    pub(super) fn fee(&self) -> Fee {
+        Fee {
+            base: self.fee_base,
+            ppm: self.fee_ppm,
+        }
+    }
 }
 
 fn new_channel(index: usize, spec: ChannelSpec, rng: SplitMix64) -> SimChannel {

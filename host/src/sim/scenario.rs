@@ -54,6 +54,177 @@ pub struct Market {
     /// Share of circular rebalances that fail somewhere in the network (not on our channels).
     #[serde(default)]
     pub rebalance_fail_rate: f64,
+    // The demand side (`sim::demand` and beside it); every field optional, defaults = a flat
+    // market of one static competitor per channel.
+    /// Demand by hour of day and day of week (default flat).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seasonality: Option<Seasonality>,
+    /// β in `demand × (feerate / base-perkb)^β`: a mempool spike sends payments to Lightning.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub onchain_demand_beta: f64,
+    /// Log-normal payment sizes for every channel without its own (default: log-uniform
+    /// between `amount-sat-min` and `amount-sat-max`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_median_sat: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_sigma: Option<f64>,
+    /// Competitors of every channel that lists none of its own (default: one static
+    /// competitor at the channel's `competitor-ppm`, with unlimited liquidity).
+    #[serde(default, rename = "competitor", skip_serializing_if = "Vec::is_empty")]
+    pub competitors: Vec<CompetitorSpec>,
+    /// Senders avoid a channel that failed them (default: they forget at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_memory: Option<SenderMemory>,
+    /// Our fee changes reach senders late (default: at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gossip_delay: Option<GossipDelay>,
+}
+
+fn is_zero(x: &f64) -> bool {
+    *x == 0.0
+}
+
+/// Demand multipliers by hour of day (24, UTC) and day of week (7, Monday first), each
+/// normalised to a mean of 1: they move payments in time, not the total.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct Seasonality {
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub hourly: Vec<f64>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub weekly: Vec<f64>,
+}
+
+/// How a competing channel sets its fee.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum CompetitorPolicy {
+    /// Its fee never changes.
+    #[default]
+    Static,
+    /// Undercuts our announced fee when we carry most of the route's traffic; drifts back
+    /// to its own fee when we do not.
+    Undercut,
+    /// Every `period-hours`, for `war-hours`, charges `war-factor` × its fee.
+    PriceWar,
+    /// Moves towards the median fee of the route (ours as announced and the others').
+    FollowMedian,
+}
+
+/// One channel competing with ours for the same destinations.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct CompetitorSpec {
+    #[serde(default)]
+    pub policy: CompetitorPolicy,
+    /// Its own fee (default: `ppm-factor` × the channel's `competitor-ppm`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ppm: Option<u32>,
+    #[serde(default = "one")]
+    pub ppm_factor: f64,
+    #[serde(default)]
+    pub base_msat: u32,
+    /// Its share of the alternative routes (relative to the route's other competitors).
+    #[serde(default = "one")]
+    pub weight: f64,
+    /// What it can carry towards the destination (default: unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub liquidity_sat: Option<u64>,
+    /// Hours to refill from empty to full (payments the other way, its own rebalancing).
+    #[serde(default = "default_refill_hours")]
+    pub refill_hours: f64,
+    /// How often it looks at the market (undercut, follow-median).
+    #[serde(default = "one")]
+    pub react_hours: f64,
+    /// Undercut: by this share below our announced fee, when our share of the route's
+    /// senders is above `undercut-threshold`; never below `floor-ppm`.
+    #[serde(default = "default_undercut_step")]
+    pub undercut_step: f64,
+    #[serde(default = "default_undercut_threshold")]
+    pub undercut_threshold: f64,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub floor_ppm: Option<u32>,
+    /// Price war: period, length and price factor; `phase-hours` shifts the first war.
+    #[serde(default = "default_period_hours")]
+    pub period_hours: f64,
+    #[serde(default = "default_war_hours")]
+    pub war_hours: f64,
+    #[serde(default = "default_war_factor")]
+    pub war_factor: f64,
+    #[serde(default)]
+    pub phase_hours: f64,
+    /// Follow-median: the share of the gap to the median closed at each look.
+    #[serde(default = "default_follow_rate")]
+    pub follow_rate: f64,
+}
+
+fn one() -> f64 {
+    1.0
+}
+fn default_refill_hours() -> f64 {
+    24.0
+}
+fn default_undercut_step() -> f64 {
+    0.1
+}
+fn default_undercut_threshold() -> f64 {
+    0.5
+}
+fn default_period_hours() -> f64 {
+    168.0
+}
+fn default_war_hours() -> f64 {
+    24.0
+}
+fn default_war_factor() -> f64 {
+    0.3
+}
+fn default_follow_rate() -> f64 {
+    0.5
+}
+
+/// Pathfinding penalises a channel that failed: after a local failure (no liquidity, no
+/// slot, fee too low) or while it was unusable, fewer senders pick it, recovering over hours.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct SenderMemory {
+    /// Share of senders a failure turns away right after it (compounding, below 1).
+    #[serde(default = "default_failure_penalty")]
+    pub failure_penalty: f64,
+    /// Half-life of that penalty.
+    #[serde(default = "default_memory_half_life")]
+    pub half_life_hours: f64,
+}
+
+fn default_failure_penalty() -> f64 {
+    0.3
+}
+fn default_memory_half_life() -> f64 {
+    2.0
+}
+
+/// A fee broadcast reaches senders after a delay drawn log-uniformly per broadcast; an HTLC
+/// priced with an older, lower fee fails with `WIRE_FEE_INSUFFICIENT` once our node stops
+/// accepting the old fee (`enforce-secs` after the change, CLN's `enforcedelay`).
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case", deny_unknown_fields)]
+pub struct GossipDelay {
+    #[serde(default = "default_delay_min")]
+    pub min_minutes: f64,
+    #[serde(default = "default_delay_max")]
+    pub max_minutes: f64,
+    #[serde(default = "default_enforce_secs")]
+    pub enforce_secs: u64,
+}
+
+fn default_delay_min() -> f64 {
+    2.0
+}
+fn default_delay_max() -> f64 {
+    60.0
+}
+fn default_enforce_secs() -> u64 {
+    600
 }
 
 fn default_fail_rate() -> f64 {
@@ -120,6 +291,17 @@ pub struct ChannelSpec {
     /// HTLC slots of the channel (CLN's default `max-concurrent-htlcs` is 483; some peers set less).
     #[serde(default = "default_max_accepted_htlcs")]
     pub max_accepted_htlcs: u16,
+    /// Names events can scope to (`tag = "…"`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Log-normal payment sizes through this channel: median and sigma (of the log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_median_sat: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_sigma: Option<f64>,
+    /// The competing channels (default: the market's, else one static at `competitor-ppm`).
+    #[serde(default, rename = "competitor", skip_serializing_if = "Vec::is_empty")]
+    pub competitors: Vec<CompetitorSpec>,
 }
 
 fn default_max_accepted_htlcs() -> u16 {
@@ -159,15 +341,47 @@ pub enum Event {
         count: u32,
         amount_sat: u64,
     },
-    /// Demand through channel `channel` multiplied by `multiplier` for `days` (a sink turning
-    /// popular, or a route going quiet with 0).
+    /// Demand through the channels in scope (`channel`, `channels`, `tag` or `all = true`)
+    /// multiplied by `multiplier` for `days` (a sink turning popular, or a route going quiet
+    /// with 0); `direction` says which: payments leaving (`out`, the default), entering (`in`)
+    /// or `both`.
     #[serde(rename_all = "kebab-case")]
     DemandShift {
-        channel: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        channel: Option<usize>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        channels: Vec<usize>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tag: Option<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        all: bool,
+        #[serde(default)]
+        direction: Direction,
         start_day: f64,
         days: f64,
         multiplier: f64,
     },
+}
+
+/// Which payments a demand shift moves: those leaving through the channel, those entering
+/// through it, or both.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Direction {
+    #[default]
+    Out,
+    In,
+    Both,
+}
+
+impl Direction {
+    pub fn outbound(self) -> bool {
+        matches!(self, Self::Out | Self::Both)
+    }
+
+    pub fn inbound(self) -> bool {
+        matches!(self, Self::In | Self::Both)
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -292,9 +506,12 @@ impl Scenario {
             }
         }
         let channel_count = self.channels.len().max(self.generate.count);
+        super::demand::validate(self).map_err(|message| self.invalid(message))?;
         for event in &self.events {
             let channel = match event {
-                Event::HtlcFlood { channel, .. } | Event::DemandShift { channel, .. } => *channel,
+                Event::HtlcFlood { channel, .. } => *channel,
+                // Checked with the other demand fields.
+                Event::DemandShift { .. } => continue,
                 Event::MempoolSpike { multiplier, .. } => {
                     if !(multiplier.is_finite() && *multiplier > 0.0) {
                         return Err(self.invalid("mempool-spike multiplier must be > 0".into()));
@@ -354,6 +571,10 @@ impl Scenario {
             },
             age_days: rng.between(10, 700) as u32,
             max_accepted_htlcs: default_max_accepted_htlcs(),
+            tags: Vec::new(),
+            amount_median_sat: None,
+            amount_sigma: None,
+            competitors: Vec::new(),
         }
     }
 }
