@@ -76,6 +76,8 @@ pub(super) struct Competitors {
     elasticity: f64,
     /// Any competitor whose fee moves (only then is there anything to react).
     dynamic: bool,
+    /// The scenario's first instant: price wars count their periods from it.
+    start_ms: u64,
 }
 
 impl Competitors {
@@ -94,7 +96,9 @@ impl Competitors {
             let mut react_hours = f64::INFINITY;
             for c in listed {
                 let own_ppm = c.ppm.unwrap_or_else(|| {
-                    (f64::from(spec.competitor_ppm) * c.ppm_factor).round().max(1.0) as u32
+                    (f64::from(spec.competitor_ppm) * c.ppm_factor)
+                        .round()
+                        .max(1.0) as u32
                 });
                 let capacity_msat = c.liquidity_sat.map(|sat| sat * 1000);
                 dynamic |= c.policy != CompetitorPolicy::Static;
@@ -121,6 +125,7 @@ impl Competitors {
             list,
             elasticity: market.elasticity,
             dynamic,
+            start_ms,
         }
     }
 
@@ -215,7 +220,13 @@ impl Competitors {
         for i in range {
             let c = &mut self.list[i];
             react_hours = react_hours.min(c.spec.react_hours);
-            c.ppm = reprice(c, now_ms, our_ppm, our_share, median(i));
+            c.ppm = reprice(
+                c,
+                now_ms.saturating_sub(self.start_ms),
+                our_ppm,
+                our_share,
+                median(i),
+            );
         }
         let route = &mut self.routes[channel];
         route.next_react_ms = now_ms + (react_hours * HOUR_MS) as u64;
@@ -240,7 +251,7 @@ impl Competitors {
                 .collect();
             others.sort_unstable();
             let mid = others.len() / 2;
-            if others.len() % 2 == 0 {
+            if others.len().is_multiple_of(2) {
                 ((u64::from(others[mid - 1]) + u64::from(others[mid])) / 2) as u32
             } else {
                 others[mid]
@@ -297,8 +308,14 @@ impl SimNetwork {
     }
 }
 
-/// A competitor's fee after one look at the market.
-fn reprice(c: &Competitor, now_ms: u64, our_ppm: u32, our_share: Option<f64>, median: u32) -> u32 {
+/// A competitor's fee after one look at the market, `elapsed_ms` into the run.
+fn reprice(
+    c: &Competitor,
+    elapsed_ms: u64,
+    our_ppm: u32,
+    our_share: Option<f64>,
+    median: u32,
+) -> u32 {
     let s = &c.spec;
     let toward = |target: u32, rate: f64| {
         let gap = f64::from(target) - f64::from(c.ppm);
@@ -317,7 +334,7 @@ fn reprice(c: &Competitor, now_ms: u64, our_ppm: u32, our_share: Option<f64>, me
             _ => toward(c.own_ppm, s.follow_rate),
         },
         CompetitorPolicy::PriceWar => {
-            let hours = now_ms as f64 / HOUR_MS - s.phase_hours;
+            let hours = elapsed_ms as f64 / HOUR_MS - s.phase_hours;
             if hours.rem_euclid(s.period_hours) < s.war_hours {
                 (f64::from(c.own_ppm) * s.war_factor).round().max(1.0) as u32
             } else {
@@ -373,10 +390,7 @@ mod tests {
         assert_eq!(competitors.share(0, 60_000_000, 500.0, 500, 0), 1.0);
         assert!((before - 0.5).abs() < 1e-9);
         // Five hours refill half the capacity: enough again.
-        assert_eq!(
-            competitors.liquidity(0, 5 * 3_600_000),
-            [Some(90_000_000)]
-        );
+        assert_eq!(competitors.liquidity(0, 5 * 3_600_000), [Some(90_000_000)]);
         assert!(competitors.share(0, 60_000_000, 500.0, 500, 5 * 3_600_000) < 1.0);
     }
 

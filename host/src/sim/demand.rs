@@ -192,7 +192,9 @@ impl SimNetwork {
         if self.demand.has_inbound {
             let mut total = 0.0;
             for (index, channel) in self.channels.iter().enumerate() {
-                total += self.demand.in_weight(index, channel.spec.in_weight, at_secs);
+                total += self
+                    .demand
+                    .in_weight(index, channel.spec.in_weight, at_secs);
                 self.in_cumulative[index] = total;
             }
             factor *= self.demand.inbound_factor(total);
@@ -305,7 +307,10 @@ pub(super) fn validate(scenario: &Scenario) -> Result<(), String> {
     let positive = |x: f64| x.is_finite() && x > 0.0;
     let non_negative = |x: f64| x.is_finite() && x >= 0.0;
     if let Some(season) = &m.seasonality {
-        for (name, values, n) in [("hourly", &season.hourly, 24), ("weekly", &season.weekly, 7)] {
+        for (name, values, n) in [
+            ("hourly", &season.hourly, 24),
+            ("weekly", &season.weekly, 7),
+        ] {
             let ok = values.is_empty()
                 || (values.len() == n
                     && values.iter().all(|&v| non_negative(v))
@@ -321,7 +326,7 @@ pub(super) fn validate(scenario: &Scenario) -> Result<(), String> {
         return Err("onchain-demand-beta must be finite".into());
     }
     let sizes_ok = |median: Option<u64>, sigma: Option<f64>| {
-        median.is_none_or(|m| m > 0) && sigma.is_none_or(|s| non_negative(s))
+        median.is_none_or(|m| m > 0) && sigma.is_none_or(non_negative)
     };
     if !sizes_ok(m.amount_median_sat, m.amount_sigma) {
         return Err("amount-median-sat must be > 0 and amount-sigma ≥ 0".into());

@@ -1,6 +1,6 @@
 //! Gossip delay: a fee change reaches senders after a delay drawn per broadcast (log-uniform
-//! between `min-minutes` and `max-minutes`); until then they price with the fee they last
-//! heard of. Our node, like lightningd after `setchannel` (its `enforcedelay`, 600 s by
+//! between `min-minutes` and `max-minutes`); until then they price with the newest fee that
+//! has reached them. Our node, like lightningd after `setchannel` (its `enforcedelay`, 600 s by
 //! default), still accepts the previous fee for `enforce-secs` after a change; after that an
 //! HTLC that pays less than the fee fails at our node with `WIRE_FEE_INSUFFICIENT`.
 //!
@@ -27,23 +27,35 @@ impl Fee {
     }
 }
 
-#[derive(Clone, Copy)]
 struct Announced {
-    /// What senders price with.
+    /// What senders price with, and when we broadcast it.
     seen: Fee,
-    /// The newest broadcast and when it reaches senders.
-    pending: Option<(u64, Fee)>,
+    seen_broadcast_ms: u64,
+    /// Broadcasts on their way: (reaches senders, broadcast at, fee). A newer broadcast that
+    /// arrives first supersedes an older one still on its way, as gossip timestamps do.
+    pending: Vec<(u64, u64, Fee)>,
     /// The fee before the last change, accepted until `changed_ms + enforce`.
     previous: Fee,
     changed_ms: u64,
 }
 
 impl Announced {
-    fn seen_at(&self, now_ms: u64) -> Fee {
-        match self.pending {
-            Some((at_ms, fee)) if at_ms <= now_ms => fee,
-            _ => self.seen,
+    /// The newest broadcast that has reached senders by `now_ms`.
+    fn latest_at(&self, now_ms: u64) -> (u64, Fee) {
+        let mut latest = (self.seen_broadcast_ms, self.seen);
+        for &(arrives_ms, broadcast_ms, fee) in &self.pending {
+            if arrives_ms <= now_ms && broadcast_ms >= latest.0 {
+                latest = (broadcast_ms, fee);
+            }
         }
+        latest
+    }
+
+    fn settle(&mut self, now_ms: u64) {
+        (self.seen_broadcast_ms, self.seen) = self.latest_at(now_ms);
+        let seen = self.seen_broadcast_ms;
+        self.pending
+            .retain(|&(arrives_ms, broadcast_ms, _)| arrives_ms > now_ms && broadcast_ms > seen);
     }
 }
 
@@ -68,7 +80,8 @@ impl GossipDelay {
             channels: fees
                 .map(|fee| Announced {
                     seen: fee,
-                    pending: None,
+                    seen_broadcast_ms: 0,
+                    pending: Vec::new(),
                     previous: fee,
                     changed_ms: 0,
                 })
@@ -81,7 +94,7 @@ impl GossipDelay {
         if self.config.is_none() {
             return current;
         }
-        self.channels[channel].seen_at(now_ms)
+        self.channels[channel].latest_at(now_ms).1
     }
 
     /// Our node broadcast a change of `channel`'s fee from `old` to `new` at `now_ms`.
@@ -99,8 +112,10 @@ impl GossipDelay {
             u * max_ms
         };
         let announced = &mut self.channels[channel];
-        announced.seen = announced.seen_at(now_ms);
-        announced.pending = Some((now_ms + delay_ms as u64, new));
+        announced.settle(now_ms);
+        announced
+            .pending
+            .push((now_ms + delay_ms as u64, now_ms, new));
         announced.previous = old;
         announced.changed_ms = now_ms;
     }
@@ -148,6 +163,14 @@ mod tests {
         assert!(gossip.accepts(0, stale, amount, high, 9 * minute), "grace");
         assert!(!gossip.accepts(0, stale, amount, high, 10 * minute));
         assert!(gossip.accepts(0, high.on(amount), amount, high, 10 * minute));
+        // A newer broadcast that arrives first wins; the older one landing later changes nothing.
+        let mid = Fee { base: 0, ppm: 500 };
+        let mut gossip = GossipDelay::new(Some(&config), 1, [low].into_iter());
+        gossip.broadcast(0, low, high, 0);
+        gossip.channels[0].pending[0].0 = 50 * minute;
+        gossip.broadcast(0, high, mid, minute);
+        assert_eq!(gossip.seen(0, mid, 31 * minute), mid);
+        assert_eq!(gossip.seen(0, mid, 51 * minute), mid);
         // Without gossip delay senders always know the fee.
         let instant = GossipDelay::new(None, 1, [low].into_iter());
         assert_eq!(instant.seen(0, high, 0), high);

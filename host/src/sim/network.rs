@@ -67,6 +67,9 @@ struct InFlight {
 /// Running totals of the market, for the report.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct MarketStats {
+    /// Senders who wanted to pay through one of our channels (floods not counted), whatever
+    /// became of them: the demand the market drew.
+    pub senders: u64,
     pub fees_earned: Msat,
     pub forwards_settled: u64,
     pub forwards_failed_downstream: u64,
@@ -329,6 +332,7 @@ impl SimNetwork {
         let fee = if candidate.forced {
             current.on(candidate.amount)
         } else {
+            self.stats.senders += 1;
             let seen = self.gossip_delay.seen(out, current, self.now_ms);
             let fee = seen.on(candidate.amount);
             if !self.sender_picks_us(candidate, seen.ppm, fee) {

@@ -85,11 +85,22 @@ mod tests {
         };
         assert_eq!(scope(Some(1), &[], None, false).resolve(&specs), [1]);
         assert_eq!(scope(None, &[0, 5, 9], None, false).resolve(&specs), [0, 5]);
-        assert_eq!(scope(None, &[], Some("sink"), false).resolve(&specs), [2, 4]);
+        assert_eq!(
+            scope(None, &[], Some("sink"), false).resolve(&specs),
+            [2, 4]
+        );
         assert_eq!(scope(None, &[], None, true).resolve(&specs).len(), 6);
 
-        assert!(scope(None, &[], Some("sink"), false).check(6, &specs).is_ok());
-        assert!(scope(None, &[], Some("nope"), false).check(6, &specs).is_err());
+        assert!(
+            scope(None, &[], Some("sink"), false)
+                .check(6, &specs)
+                .is_ok()
+        );
+        assert!(
+            scope(None, &[], Some("nope"), false)
+                .check(6, &specs)
+                .is_err()
+        );
         assert!(scope(None, &[], None, false).check(6, &specs).is_err());
         assert!(scope(Some(1), &[2], None, false).check(6, &specs).is_err());
         assert!(scope(None, &[1, 7], None, false).check(6, &specs).is_err());

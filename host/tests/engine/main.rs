@@ -3,6 +3,7 @@
 
 mod cycle;
 mod defibrillator;
+mod market;
 mod protective_modes;
 mod rebalance;
 mod simulate;
