@@ -392,6 +392,94 @@ mod tests {
     use super::*;
     use crate::sim::scenario::Seasonality;
 
+    const FULL: &str = r#"
+name = "everything"
+days = 3
+seed = 5
+[market]
+payments-per-channel-day = 10.0
+amount-sat-min = 1000
+amount-sat-max = 100000
+elasticity = 2.0
+hold-secs-min = 1
+hold-secs-max = 10
+onchain-demand-beta = 1.0
+amount-median-sat = 20000
+amount-sigma = 1.2
+[market.seasonality]
+weekly = [1, 1, 1, 1, 1, 0.6, 0.5]
+[market.sender-memory]
+failure-penalty = 0.3
+[market.gossip-delay]
+max-minutes = 30.0
+[[market.competitor]]
+policy = "follow-median"
+[feerate]
+base-perkb = 2000
+[[channel]]
+label = "shop"
+capacity-sat = 5000000
+local-share = 0.5
+out-weight = 2.0
+in-weight = 0.2
+competitor-ppm = 600
+tags = ["sink"]
+amount-median-sat = 2000
+[[channel.competitor]]
+policy = "undercut"
+ppm = 600
+liquidity-sat = 3000000
+[[channel.competitor]]
+policy = "price-war"
+ppm-factor = 1.2
+[[event]]
+kind = "demand-shift"
+tag = "sink"
+direction = "in"
+start-day = 1.0
+days = 1.0
+multiplier = 0.0
+"#;
+
+    #[test]
+    fn every_demand_field_parses_and_old_scenarios_serialise_as_before() {
+        let scenario: Scenario = toml::from_str(FULL).unwrap();
+        scenario.validate().unwrap();
+        assert_eq!(scenario.channels[0].competitors.len(), 2);
+        let json = serde_json::to_string(&scenario).unwrap();
+        assert_eq!(serde_json::from_str::<Scenario>(&json).unwrap(), scenario);
+        // A scenario without them writes none of them.
+        let old = serde_json::to_string(&Scenario::builtin("mixed-market").unwrap()).unwrap();
+        for field in [
+            "seasonality",
+            "competitor",
+            "tags",
+            "direction",
+            "gossip-delay",
+            "onchain-demand-beta",
+            "sender-memory",
+            "amount-median-sat",
+        ] {
+            assert!(!old.contains(&format!("\"{field}\"")), "{field}");
+        }
+        for (bad, why) in [
+            ("tag = \"sink\"", "tag = \"nope\""),
+            ("tag = \"sink\"", "all = true\nchannel = 0"),
+            ("ppm = 600", "ppm = 0"),
+            (
+                "max-minutes = 30.0",
+                "max-minutes = 30.0\nmin-minutes = 40.0",
+            ),
+            ("weekly = [1, 1, 1, 1, 1, 0.6, 0.5]", "weekly = [1, 1]"),
+            ("failure-penalty = 0.3", "failure-penalty = 1.0"),
+        ] {
+            let text = FULL.replacen(bad, why, 1);
+            let scenario: Scenario = toml::from_str(&text).unwrap();
+            assert!(scenario.validate().is_err(), "{why}");
+        }
+        assert!(toml::from_str::<Scenario>(&FULL.replace("ppm-factor", "ppm-fac")).is_err());
+    }
+
     #[test]
     fn quantile_matches_known_values() {
         assert!(standard_normal_quantile(0.5).abs() < 1e-9);

@@ -355,7 +355,7 @@ pub enum Event {
         tag: Option<String>,
         #[serde(default, skip_serializing_if = "std::ops::Not::not")]
         all: bool,
-        #[serde(default)]
+        #[serde(default, skip_serializing_if = "Direction::is_out")]
         direction: Direction,
         start_day: f64,
         days: f64,
@@ -375,6 +375,10 @@ pub enum Direction {
 }
 
 impl Direction {
+    pub fn is_out(&self) -> bool {
+        *self == Self::Out
+    }
+
     pub fn outbound(self) -> bool {
         matches!(self, Self::Out | Self::Both)
     }
