@@ -4,6 +4,7 @@
 
 mod competitors;
 mod demand;
+mod demand_spec;
 mod forward_book;
 mod gossip;
 mod gossip_delay;

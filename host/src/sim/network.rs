@@ -361,37 +361,6 @@ impl SimNetwork {
         self.add_htlc(inc, out, candidate, fee);
     }
 
-    /// Whether the sender picks our channel `out` over the competing routes (and over the
-    /// memory of its recent failures) at `fee` msat; `seen_ppm` is our fee as they see it.
-    fn sender_picks_us(&mut self, candidate: &Candidate, seen_ppm: u32, fee: u64) -> bool {
-        let out = candidate.channel;
-        self.competitors.react_if_due(out, self.now_ms, seen_ppm);
-        let effective_ppm = fee as f64 * 1e6 / candidate.amount as f64;
-        let competitor_ppm = self.channels[out].spec.competitor_ppm;
-        let share = self.competitors.share(
-            out,
-            candidate.amount,
-            effective_ppm,
-            competitor_ppm,
-            self.now_ms,
-        );
-        let willing = share * self.memory.willingness(out, self.now_ms);
-        if candidate.accept_draw < willing {
-            self.competitors.record_ours(out);
-            return true;
-        }
-        if candidate.accept_draw < share {
-            self.stats.lost_to_sender_memory += 1;
-        } else {
-            self.stats.lost_to_competitors += 1;
-        }
-        // The rest of the sender's draw picks the competitor that carries the payment.
-        let u = (candidate.accept_draw - willing) / (1.0 - willing);
-        self.competitors
-            .carry(out, u, candidate.amount, effective_ppm);
-        false
-    }
-
     fn pick_incoming(&self, draw: f64, out: usize, needed: u64) -> Option<usize> {
         let total = *self.in_cumulative.last()?;
         if total <= 0.0 {
