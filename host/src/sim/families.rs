@@ -151,6 +151,13 @@ pub fn generate(family: &str, seed: u64) -> Option<Scenario> {
         hold_secs_max: rng.between(60, 240),
         downstream_fail_rate: round2(0.02 + rng.unit() * 0.04),
         rebalance_fail_rate: round2(0.05 + rng.unit() * 0.15),
+        seasonality: None,
+        onchain_demand_beta: 0.0,
+        amount_median_sat: None,
+        amount_sigma: None,
+        competitors: Vec::new(),
+        sender_memory: None,
+        gossip_delay: None,
     };
     let (fee_low, fee_high, swing, noise) = shape.feerate;
     let feerate = Feerate {
@@ -256,6 +263,10 @@ fn channel(shape: &Shape, index: usize, rng: &mut SplitMix64) -> ChannelSpec {
         max_accepted_htlcs: [483, 483, 483, 100, 30][rng.below(5) as usize],
         open_day: None,
         close_day: None,
+        tags: Vec::new(),
+        amount_median_sat: None,
+        amount_sigma: None,
+        competitors: Vec::new(),
     }
 }
 
@@ -280,7 +291,11 @@ fn add_events(shape: &Shape, scenario: &mut Scenario, rng: &mut SplitMix64) {
     for _ in 0..rng.between(shape.shifts.0, shape.shifts.1) {
         let multiplier = [0.0, 0.3, 2.0, 4.0][rng.below(4) as usize];
         events.push(Event::DemandShift {
-            channel: rng.below(count) as usize,
+            channel: Some(rng.below(count) as usize),
+            channels: Vec::new(),
+            tag: None,
+            all: false,
+            direction: Default::default(),
             start_day: day(rng, days, 0.1, 0.7),
             days: round2(1.0 + rng.unit() * f64::from(days) * 0.4),
             multiplier,
