@@ -86,13 +86,7 @@ pub fn decide(
     let mut decisions: Vec<Decision> = channels
         .iter()
         .zip(states.iter_mut())
-        .map(|(channel, state)| {
-            let vegas = Vegas {
-                floor: vegas_multiplier,
-                intensity: node_state.vegas_intensity,
-            };
-            decide_channel(params, node.now, vegas, channel, state)
-        })
+        .map(|(channel, state)| decide_channel(params, node.now, vegas_multiplier, channel, state))
         .collect();
     if params.peer_sync {
         sync_peer_floors(channels, &mut decisions);
@@ -105,23 +99,13 @@ pub fn decide(
     decisions
 }
 
-/// The mempool reflex's state for this cycle.
-#[derive(Copy, Clone)]
-struct Vegas {
-    /// On the floor.
-    floor: f64,
-    /// The shock intensity, for the inventory premium.
-    intensity: f64,
-}
-
 fn decide_channel(
     params: &Params,
     now: u64,
-    vegas: Vegas,
+    vegas_multiplier: f64,
     channel: &ChannelInput,
     state: &mut ChannelState,
 ) -> Decision {
-    let vegas_multiplier = vegas.floor;
     let base = params.base_msat.unwrap_or(channel.fee_base_msat);
     let raw = utilisation::raw_utilisation(channel.pending_weight, channel.max_accepted_htlcs);
     state.utilisation = utilisation::update_ema(state.utilisation, raw);
@@ -170,8 +154,7 @@ fn decide_channel(
         decision(0, Mode::Probe, "zero-fee probe".into())
     } else {
         let step = controller::step(state, &observation, params);
-        let inventory = vegas::inventory_multiplier(vegas.intensity, share);
-        let normal = (normal_price(params, state, floor, ceiling) * inventory).min(ceiling);
+        let normal = normal_price(params, state, floor, ceiling);
         let roi = channel.profit.map(|(roi, _)| roi);
         if fire_sale::applies(channel.class, roi, channel.age_secs, state) {
             // A fire sale lowers the price; it never opens a drain or undercuts the floors.
@@ -189,7 +172,7 @@ fn decide_channel(
             decision(
                 quantize::to_grid(normal),
                 Mode::Normal,
-                explain(step, state, vegas_multiplier, inventory),
+                explain(step, state, vegas_multiplier),
             )
         }
     };
@@ -267,7 +250,7 @@ fn sync_peer_floors(channels: &[ChannelInput], decisions: &mut [Decision]) {
     }
 }
 
-fn explain(step: Step, state: &ChannelState, vegas_multiplier: f64, inventory: f64) -> String {
+fn explain(step: Step, state: &ChannelState, vegas_multiplier: f64) -> String {
     let search = match step {
         Step::Started => "search started",
         Step::Waiting => "measuring",
@@ -284,9 +267,6 @@ fn explain(step: Step, state: &ChannelState, vegas_multiplier: f64, inventory: f
     );
     if vegas_multiplier > 1.0 {
         reason.push_str(&format!(", vegas floor ×{vegas_multiplier:.2}"));
-    }
-    if inventory > 1.0 {
-        reason.push_str(&format!(", scarce inventory ×{inventory:.2}"));
     }
     reason
 }

@@ -62,19 +62,6 @@ pub enum Trigger {
     Immediate,
 }
 
-/// Issue 14: lifting only the floor touched 2 of 24 channels in a ×5 siege. While on-chain
-/// space is dear, so is outbound liquidity (refills and new channels cost more, and more
-/// payments come to Lightning): what a channel has left is priced up as it runs short —
-/// `1 + √I · 2·(½ − share)` below half local, up to ×2 for an empty channel at full intensity,
-/// nothing for a channel at least half full. It fades with the intensity (no latch).
-pub fn inventory_multiplier(intensity: f64, local_share: f64) -> f64 {
-    if intensity < 0.01 {
-        return 1.0;
-    }
-    let scarcity = (2.0 * (0.5 - local_share)).clamp(0.0, 1.0);
-    1.0 + libm::sqrt(intensity) * scarcity
-}
-
 /// `1 + 2·√I` once the intensity matters (I ≥ 0.01).
 pub fn floor_multiplier(intensity: f64) -> f64 {
     if intensity >= 0.01 {
@@ -145,20 +132,5 @@ mod tests {
         update(&mut state, Some(1.0), NOW + 4 * 3600, 0.5);
         assert!(state.vegas_intensity < 0.01, "{}", state.vegas_intensity);
         assert_eq!(floor_multiplier(state.vegas_intensity), 1.0);
-    }
-
-    #[test]
-    fn scarce_inventory_is_priced_up_while_the_shock_lasts() {
-        assert_eq!(inventory_multiplier(0.0, 0.1), 1.0);
-        assert_eq!(
-            inventory_multiplier(1.0, 0.6),
-            1.0,
-            "half full or more: no premium"
-        );
-        assert!((inventory_multiplier(1.0, 0.0) - 2.0).abs() < 1e-12);
-        assert!((inventory_multiplier(0.25, 0.25) - 1.25).abs() < 1e-12);
-        // It fades with the intensity: two hours after a shock it is gone.
-        let faded = decay(1.0, 2 * 3600);
-        assert!(inventory_multiplier(faded, 0.0) < 1.25, "{faded}");
     }
 }
