@@ -249,7 +249,11 @@ fn a_channel_back_from_offline_loses_senders_for_a_while_with_sender_memory() {
     };
     let control = after_return("");
     assert!(control > 3, "{control}");
-    assert_eq!(after_return(memory), control, "no failure, nothing to remember");
+    assert_eq!(
+        after_return(memory),
+        control,
+        "no failure, nothing to remember"
+    );
     let forgetful = after_return(outage);
     let remembering = after_return(&format!("{outage}{memory}"));
     assert!(
