@@ -52,7 +52,6 @@ impl SenderMemory {
 impl SimNetwork {
     /// Channel `index` could not be used by senders at all just now (e.g. its peer was
     /// offline): pathfinding remembers it as it remembers a failure.
-    #[allow(dead_code, reason = "the hook for channels that go offline")]
     pub(super) fn note_unusable(&mut self, index: usize) {
         self.memory.record_failure(index, self.now_ms);
     }
