@@ -11,6 +11,7 @@
 use super::network::{BLOCK_SECS, SimNetwork};
 use crate::{
     money::{Msat, Ppm},
+    node::TEMPORARY_CHANNEL_FAILURE,
     rng::SplitMix64,
 };
 use serde::{Deserialize, Serialize};
@@ -263,7 +264,7 @@ impl SimNetwork {
         let channel = &self.channels[out];
         let slots_full = channel.htlcs.len() >= usize::from(channel.spec.max_accepted_htlcs);
         if channel.local < htlc.amount + channel.reserve || slots_full {
-            self.fail_locally(inc, out, htlc.amount, fee);
+            self.fail_locally(inc, out, htlc.amount, fee, TEMPORARY_CHANNEL_FAILURE);
             return;
         }
         self.stats.flood_htlcs_held += 1;

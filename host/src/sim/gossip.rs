@@ -23,9 +23,10 @@ fn competitor_ids() -> &'static [String] {
 }
 
 impl SimNetwork {
-    /// The channels whose destination is `node`: ours to that peer, and the competitors'
-    /// (between 2 and 12 of them, priced around the channel's competitor fee: the market's
-    /// alternative routes), fixed per channel and seed.
+    /// The channels whose destination is `node`: ours to that peer, and the competitors' —
+    /// the channel's listed competitors at their current fees, or, for the default single
+    /// static competitor, between 2 and 12 channels priced around its competitor fee (the
+    /// market's alternative routes), fixed per channel and seed.
     pub(super) fn gossip_to(&self, node: &str) -> Vec<GossipChannel> {
         let mut listed = Vec::new();
         for (index, channel) in self.channels.iter().enumerate() {
@@ -41,8 +42,23 @@ impl SimNetwork {
                 active: true,
             });
             let mut rng = SplitMix64::new(self.scenario.seed ^ (index as u64).rotate_left(29));
-            let count = rng.between(2, 12);
             let pool = competitor_ids();
+            if self.competitors.listed(index) {
+                // The market's actual competitors, at the fees they charge now.
+                for (n, ppm, base) in self.competitors.listing(index) {
+                    listed.push(GossipChannel {
+                        source: pool[rng.below(pool.len() as u64) as usize].clone(),
+                        destination: node.to_owned(),
+                        short_channel_id: ShortChannelId::new(700_000 + index as u64, n + 1, 0)
+                            .expect("in range"),
+                        fee_base: Msat::new(u64::from(base)),
+                        fee_ppm: Ppm::new(ppm),
+                        active: true,
+                    });
+                }
+                continue;
+            }
+            let count = rng.between(2, 12);
             let center = f64::from(channel.spec.competitor_ppm);
             for n in 0..count {
                 // Log-uniform between half and twice the competitor price: a median near it.

@@ -8,6 +8,8 @@
 //! lightningd would have forgotten it. A `peer-offline` event disconnects the peer: the channel
 //! is listed with `peer_connected: false`; senders who have not yet seen the channel disabled
 //! try it anyway and fail on our side with `WIRE_UNKNOWN_NEXT_PEER`, the rest go elsewhere.
+//! With sender memory (`[market.sender-memory]`) each such failure, and the peer's return,
+//! counts as a failure of the channel: it loses senders for a while after it is back.
 //!
 //! None of this draws from the market's streams: changes are fixed by the scenario, and the
 //! few draws it needs reuse draws a candidate always makes.
@@ -243,6 +245,7 @@ impl SimNetwork {
             }
             _ => (0, false),
         };
+        let back_online = what == Change::Online && channel.life.offline == 0;
         if booked && channel.spec.opener == Opener::Local {
             // perkb is sat per 1000 vbytes: × vbytes is msat.
             let fee = feerate * vbytes;
@@ -253,6 +256,11 @@ impl SimNetwork {
                 fee_msat: i64::try_from(fee).unwrap_or(i64::MAX),
                 at: now_ms / 1000,
             });
+        }
+        if back_online {
+            // Senders saw it disabled and failed on it while it was away: with sender memory
+            // their pathfinding keeps avoiding it for a while after it is back.
+            self.note_unusable(index);
         }
     }
 
@@ -279,6 +287,8 @@ impl SimNetwork {
     pub(super) fn fail_offline(&mut self, inc: usize, out: usize, amount: u64, fee: u64) {
         self.stats.forwards_failed_local += 1;
         self.stats.forwards_failed_offline += 1;
+        // A failure like any other local one: remembered by senders (with sender memory).
+        self.note_unusable(out);
         let forward = Forward {
             created_index: 0,
             updated_index: None,

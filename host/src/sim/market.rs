@@ -1,6 +1,6 @@
 //! The random draws of the market: one candidate payment, and Poisson counts.
 
-use super::scenario::Market;
+use super::{demand::PaymentSize, scenario::Market};
 use crate::rng::SplitMix64;
 
 /// A sender who would pay through `channel` (our outgoing side) at `at_ms`.
@@ -28,12 +28,12 @@ impl Candidate {
         from_ms: u64,
         span_ms: u64,
         market: &Market,
+        size: &PaymentSize,
         rng: &mut SplitMix64,
     ) -> Self {
         let at_ms = from_ms + rng.below(span_ms.max(1));
-        // Log-uniform amounts: many small payments, some large.
-        let (low, high) = (market.amount_sat_min as f64, market.amount_sat_max as f64);
-        let amount_sat = (low.ln() + rng.unit() * (high.ln() - low.ln())).exp();
+        // The channel's sizes (default log-uniform: many small payments, some large).
+        let amount_sat = size.sat(rng.unit());
         let hold_secs = rng.between(market.hold_secs_min, market.hold_secs_max);
         Self {
             channel,

@@ -2,10 +2,14 @@
 //! same decision cycle production runs, over simulated time. Deterministic from the scenario's
 //! seed. Used by `revops simulate` to compare policies before trusting one with real channels.
 
+mod competitors;
+mod demand;
+mod demand_spec;
 pub mod families;
 mod floods;
 mod forward_book;
 mod gossip;
+mod gossip_delay;
 mod lifecycle;
 mod market;
 mod network;
@@ -15,6 +19,8 @@ mod report;
 mod routes;
 mod run;
 pub mod scenario;
+mod scope;
+mod sender_memory;
 mod timeseries;
 
 pub use floods::{FloodEvent, Hold};

@@ -11,15 +11,22 @@
 //! stream of senders ("common random numbers"): differences in outcome are the policies'.
 
 use super::{
+    competitors::Competitors,
+    demand::Demand,
     floods::FloodQueue,
     forward_book::ForwardBook,
+    gossip_delay::{Fee, GossipDelay},
     lifecycle::{Life, Schedule},
     market::{Candidate, poisson},
     scenario::{ChannelSpec, Event, Scenario},
+    sender_memory::SenderMemory,
 };
 use crate::{
-    money::{Msat, Ppm},
-    node::{Forward, ForwardFailure, ForwardStatus, NodeHtlc, Payment, TEMPORARY_CHANNEL_FAILURE},
+    money::Msat,
+    node::{
+        FEE_INSUFFICIENT, Forward, ForwardFailure, ForwardStatus, NodeHtlc, Payment,
+        TEMPORARY_CHANNEL_FAILURE,
+    },
     rng::SplitMix64,
     scid::ShortChannelId,
 };
@@ -64,6 +71,9 @@ struct InFlight {
 /// Running totals of the market, for the report.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
 pub struct MarketStats {
+    /// Senders who wanted to pay through one of our channels (floods not counted), whatever
+    /// became of them: the demand the market drew.
+    pub senders: u64,
     pub fees_earned: Msat,
     pub forwards_settled: u64,
     pub forwards_failed_downstream: u64,
@@ -73,6 +83,11 @@ pub struct MarketStats {
     pub lost_to_competitors: u64,
     /// Senders who had no way in (no inbound liquidity anywhere).
     pub lost_no_inbound: u64,
+    /// Of `forwards_failed_local`: HTLCs priced with a fee older and lower than ours
+    /// (gossip delay), failed with `WIRE_FEE_INSUFFICIENT`.
+    pub forwards_failed_fee_insufficient: u64,
+    /// Senders our price would have won who avoided a channel that failed recently.
+    pub lost_to_sender_memory: u64,
     pub fee_updates: u64,
     /// Routing fees paid for circular rebalances.
     pub rebalance_fees_paid: Msat,
@@ -106,7 +121,7 @@ pub struct SimNetwork {
     pub(super) scenario: Scenario,
     pub(super) now_ms: u64,
     pub(super) channels: Vec<SimChannel>,
-    in_cumulative: Vec<f64>,
+    pub(super) in_cumulative: Vec<f64>,
     pending: BinaryHeap<Reverse<(u64, u64)>>,
     in_flight: HashMap<u64, InFlight>,
     next_serial: u64,
@@ -117,13 +132,19 @@ pub struct SimNetwork {
     /// Channel opens, closes, offline peers (`lifecycle`), and flood HTLCs (`floods`).
     pub(super) lifecycle: Schedule,
     pub(super) floods: FloodQueue,
+    pub(super) demand: Demand,
+    pub(super) competitors: Competitors,
+    pub(super) memory: SenderMemory,
+    pub(super) gossip_delay: GossipDelay,
 }
 
 impl SimNetwork {
     pub fn new(scenario: &Scenario, channel_count: Option<usize>) -> Self {
         let mut seeds = SplitMix64::new(scenario.seed);
-        let channels: Vec<SimChannel> = scenario
-            .channel_specs(channel_count)
+        let specs = scenario.channel_specs(channel_count);
+        let demand = Demand::new(scenario, &specs);
+        let competitors = Competitors::new(&specs, &scenario.market, scenario.start * 1000);
+        let channels: Vec<SimChannel> = specs
             .into_iter()
             .enumerate()
             .map(|(index, spec)| new_channel(index, spec, seeds.fork()))
@@ -138,11 +159,10 @@ impl SimNetwork {
             .collect();
         // A run with fewer channels than the scenario names keeps only the events it can apply.
         let mut scenario = scenario.clone();
+        // (Demand shifts were resolved against the channels there are, in `Demand`.)
         scenario.events.retain(|event| match event {
-            Event::HtlcFlood { channel, .. } | Event::DemandShift { channel, .. } => {
-                *channel < channels.len()
-            }
-            Event::MempoolSpike { .. } => true,
+            Event::HtlcFlood { channel, .. } => *channel < channels.len(),
+            Event::DemandShift { .. } | Event::MempoolSpike { .. } => true,
             Event::Flood(flood) => [flood.out_channel, flood.in_channel]
                 .into_iter()
                 .flatten()
@@ -150,8 +170,18 @@ impl SimNetwork {
             Event::PeerOffline(offline) => offline.channel < channels.len(),
         });
         let (lifecycle, floods) = super::lifecycle::timeline(&scenario, &channels);
+        let memory = SenderMemory::new(scenario.market.sender_memory.as_ref(), channels.len());
+        let gossip_delay = GossipDelay::new(
+            scenario.market.gossip_delay.as_ref(),
+            scenario.seed,
+            channels.iter().map(SimChannel::fee),
+        );
         Self {
             now_ms: scenario.start * 1000,
+            demand,
+            competitors,
+            memory,
+            gossip_delay,
             scenario,
             channels,
             in_cumulative,
@@ -246,7 +276,8 @@ impl SimNetwork {
             return;
         }
         self.forwards.trim();
-        let mut candidates = self.draw_candidates(end_ms);
+        let factor = self.demand_factor(end_ms);
+        let mut candidates = self.draw_candidates(end_ms, factor);
         self.add_floods(end_ms, &mut candidates);
         candidates.sort_by_key(|c| (c.at_ms, c.channel, c.serial_hint));
         for candidate in candidates {
@@ -258,38 +289,19 @@ impl SimNetwork {
         self.run_scheduled(end_ms, false);
         self.resolve_until(end_ms);
         self.now_ms = end_ms;
-    }
-
-    fn demand_multiplier(&self, channel: usize, at_secs: u64) -> f64 {
-        self.scenario
-            .events
-            .iter()
-            .filter_map(|event| match event {
-                Event::DemandShift {
-                    channel: c,
-                    start_day,
-                    days,
-                    multiplier,
-                } if *c == channel => {
-                    let start = self.day_offset(*start_day);
-                    let end = start + (days * DAY_SECS as f64) as u64;
-                    (start..end).contains(&at_secs).then_some(*multiplier)
-                }
-                _ => None,
-            })
-            .product()
+        self.competitors_react();
     }
 
     fn day_offset(&self, day: f64) -> u64 {
         self.scenario.start + (day * DAY_SECS as f64) as u64
     }
 
-    fn draw_candidates(&mut self, end_ms: u64) -> Vec<Candidate> {
+    fn draw_candidates(&mut self, end_ms: u64, factor: f64) -> Vec<Candidate> {
         let market = self.scenario.market.clone();
         let span_ms = end_ms - self.now_ms;
         let mut candidates = Vec::new();
         for index in 0..self.channels.len() {
-            let multiplier = self.demand_multiplier(index, self.now_ms / 1000);
+            let multiplier = self.demand.out_multiplier(index, self.now_ms / 1000) * factor;
             let channel = &mut self.channels[index];
             let rate = market.payments_per_channel_day
                 * channel.spec.out_weight
@@ -304,6 +316,7 @@ impl SimNetwork {
                     self.now_ms,
                     span_ms,
                     &market,
+                    &self.demand.sizes[index],
                     &mut channel.rng,
                 ));
             }
@@ -345,22 +358,20 @@ impl SimNetwork {
         if !self.senders_try(candidate) {
             return;
         }
-        let k = self.scenario.market.elasticity;
         let out = candidate.channel;
-        let channel = &self.channels[out];
-        let fee = u64::from(channel.fee_base)
-            + Ppm::new(channel.fee_ppm)
-                .fee_on(Msat::new(candidate.amount))
-                .msat();
-        if !candidate.forced {
-            let effective_ppm = fee as f64 * 1e6 / candidate.amount as f64;
-            let share =
-                1.0 / (1.0 + (effective_ppm / f64::from(channel.spec.competitor_ppm)).powf(k));
-            if candidate.accept_draw >= share {
-                self.stats.lost_to_competitors += 1;
+        let current = self.channels[out].fee();
+        // Senders price with the fee gossip brought them (floods pay what we charge).
+        let fee = if candidate.forced {
+            current.on(candidate.amount)
+        } else {
+            self.stats.senders += 1;
+            let seen = self.gossip_delay.seen(out, current, self.now_ms);
+            let fee = seen.on(candidate.amount);
+            if !self.sender_picks_us(candidate, seen.ppm, fee) {
                 return;
             }
-        }
+            fee
+        };
         let Some(inc) = self.pick_incoming(candidate.pick_draw, out, candidate.amount + fee) else {
             self.stats.lost_no_inbound += 1;
             return;
@@ -369,10 +380,18 @@ impl SimNetwork {
             self.fail_offline(inc, out, candidate.amount, fee);
             return;
         }
+        if !self
+            .gossip_delay
+            .accepts(out, fee, candidate.amount, current, self.now_ms)
+        {
+            self.stats.forwards_failed_fee_insufficient += 1;
+            self.fail_locally(inc, out, candidate.amount, fee, FEE_INSUFFICIENT);
+            return;
+        }
         let channel = &self.channels[out];
         let slots_full = channel.htlcs.len() >= usize::from(channel.spec.max_accepted_htlcs);
         if channel.local < candidate.amount + channel.reserve || slots_full {
-            self.fail_locally(inc, out, candidate.amount, fee);
+            self.fail_locally(inc, out, candidate.amount, fee, TEMPORARY_CHANNEL_FAILURE);
             return;
         }
         self.add_htlc(inc, out, candidate, fee);
@@ -398,8 +417,16 @@ impl SimNetwork {
         })
     }
 
-    pub(super) fn fail_locally(&mut self, inc: usize, out: usize, amount: u64, fee: u64) {
+    pub(super) fn fail_locally(
+        &mut self,
+        inc: usize,
+        out: usize,
+        amount: u64,
+        fee: u64,
+        code: u32,
+    ) {
         self.stats.forwards_failed_local += 1;
+        self.memory.record_failure(out, self.now_ms);
         let forward = Forward {
             created_index: 0,
             updated_index: None,
@@ -413,8 +440,13 @@ impl SimNetwork {
             // lightningd gives a local failure no resolution time.
             resolved_ms: None,
             failure: Some(ForwardFailure {
-                code: TEMPORARY_CHANNEL_FAILURE,
-                reason: "WIRE_TEMPORARY_CHANNEL_FAILURE".into(),
+                code,
+                reason: if code == FEE_INSUFFICIENT {
+                    "WIRE_FEE_INSUFFICIENT"
+                } else {
+                    "WIRE_TEMPORARY_CHANNEL_FAILURE"
+                }
+                .into(),
             }),
         };
         self.forwards.create(forward);
@@ -559,6 +591,15 @@ pub(super) fn node_id(n: u64) -> String {
     let key =
         secp256k1::SecretKey::from_slice(&secret).expect("a small non-zero scalar is a valid key");
     secp256k1::PublicKey::from_secret_key(&secp256k1::Secp256k1::signing_only(), &key).to_string()
+}
+
+impl SimChannel {
+    pub(super) fn fee(&self) -> Fee {
+        Fee {
+            base: self.fee_base,
+            ppm: self.fee_ppm,
+        }
+    }
 }
 
 fn new_channel(index: usize, spec: ChannelSpec, rng: SplitMix64) -> SimChannel {

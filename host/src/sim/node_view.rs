@@ -124,10 +124,8 @@ impl Node for SimNetwork {
     }
 
     fn set_channel_fee(&mut self, request: &SetChannelFee) -> Result<(), NodeError> {
-        let channel = self
-            .channels
-            .iter_mut()
-            .find(|c| c.id == request.channel)
+        let index = self
+            .channel_index(request.channel)
             .ok_or_else(|| NodeError::Rpc {
                 code: -32602,
                 message: format!(
@@ -135,8 +133,12 @@ impl Node for SimNetwork {
                     request.channel
                 ),
             })?;
+        let channel = &mut self.channels[index];
+        let old = channel.fee();
         channel.fee_ppm = request.fee_ppm.ppm();
         channel.fee_base = u32::try_from(request.fee_base.msat()).unwrap_or(u32::MAX);
+        let new = channel.fee();
+        self.gossip_delay.broadcast(index, old, new, self.now_ms);
         self.stats.fee_updates += 1;
         Ok(())
     }

@@ -1,6 +1,10 @@
 //! Simulation scenarios: a TOML (or JSON) description of a node, its market and the events
 //! that hit it. Built-in scenarios ship in `host/scenarios/`; `--scenario FILE` loads others.
 
+use super::demand_spec::is_zero;
+pub use super::demand_spec::{
+    CompetitorPolicy, CompetitorSpec, Direction, GossipDelay, Seasonality, SenderMemory,
+};
 use crate::{model::Opener, rng::SplitMix64};
 use serde::{Deserialize, Serialize};
 use std::path::Path;
@@ -57,6 +61,30 @@ pub struct Market {
     /// Share of circular rebalances that fail somewhere in the network (not on our channels).
     #[serde(default)]
     pub rebalance_fail_rate: f64,
+    // The demand side (`sim::demand` and beside it); every field optional, defaults = a flat
+    // market of one static competitor per channel.
+    /// Demand by hour of day and day of week (default flat).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub seasonality: Option<Seasonality>,
+    /// β in `demand × (feerate / base-perkb)^β`: a mempool spike sends payments to Lightning.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub onchain_demand_beta: f64,
+    /// Log-normal payment sizes for every channel without its own (default: log-uniform
+    /// between `amount-sat-min` and `amount-sat-max`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_median_sat: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_sigma: Option<f64>,
+    /// Competitors of every channel that lists none of its own (default: one static
+    /// competitor at the channel's `competitor-ppm`, with unlimited liquidity).
+    #[serde(default, rename = "competitor", skip_serializing_if = "Vec::is_empty")]
+    pub competitors: Vec<CompetitorSpec>,
+    /// Senders avoid a channel that failed them (default: they forget at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sender_memory: Option<SenderMemory>,
+    /// Our fee changes reach senders late (default: at once).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gossip_delay: Option<GossipDelay>,
 }
 
 fn default_fail_rate() -> f64 {
@@ -130,6 +158,17 @@ pub struct ChannelSpec {
     /// The day the channel is closed (absent: never).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub close_day: Option<f64>,
+    /// Names events can scope to (`tag = "…"`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub tags: Vec<String>,
+    /// Log-normal payment sizes through this channel: median and sigma (of the log).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_median_sat: Option<u64>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub amount_sigma: Option<f64>,
+    /// The competing channels (default: the market's, else one static at `competitor-ppm`).
+    #[serde(default, rename = "competitor", skip_serializing_if = "Vec::is_empty")]
+    pub competitors: Vec<CompetitorSpec>,
 }
 
 fn default_max_accepted_htlcs() -> u16 {
@@ -169,11 +208,22 @@ pub enum Event {
         count: u32,
         amount_sat: u64,
     },
-    /// Demand through channel `channel` multiplied by `multiplier` for `days` (a sink turning
-    /// popular, or a route going quiet with 0).
+    /// Demand through the channels in scope (`channel`, `channels`, `tag` or `all = true`)
+    /// multiplied by `multiplier` for `days` (a sink turning popular, or a route going quiet
+    /// with 0); `direction` says which: payments leaving (`out`, the default), entering (`in`)
+    /// or `both`.
     #[serde(rename_all = "kebab-case")]
     DemandShift {
-        channel: usize,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        channel: Option<usize>,
+        #[serde(default, skip_serializing_if = "Vec::is_empty")]
+        channels: Vec<usize>,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        tag: Option<String>,
+        #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+        all: bool,
+        #[serde(default, skip_serializing_if = "Direction::is_out")]
+        direction: Direction,
         start_day: f64,
         days: f64,
         multiplier: f64,
@@ -311,9 +361,12 @@ impl Scenario {
         if let Some(routes) = &self.rebalance_routes {
             routes.validate().map_err(|m| self.invalid(m))?;
         }
+        super::demand::validate(self).map_err(|message| self.invalid(message))?;
         for event in &self.events {
             let channel = match event {
-                Event::HtlcFlood { channel, .. } | Event::DemandShift { channel, .. } => *channel,
+                Event::HtlcFlood { channel, .. } => *channel,
+                // Checked with the other demand fields.
+                Event::DemandShift { .. } => continue,
                 Event::Flood(flood) => {
                     flood.validate(channel_count).map_err(|m| self.invalid(m))?;
                     continue;
@@ -380,6 +433,10 @@ impl Scenario {
             max_accepted_htlcs: default_max_accepted_htlcs(),
             open_day: None,
             close_day: None,
+            tags: Vec::new(),
+            amount_median_sat: None,
+            amount_sigma: None,
+            competitors: Vec::new(),
         }
     }
 }

@@ -226,6 +226,42 @@ hours = 12.0
     assert!(channel(&network, 3).unwrap().peer_connected);
 }
 
+/// With sender memory, a channel whose peer was offline loses senders for a while after it is
+/// back (pathfinding remembers it failed and was disabled); without the outage, or without
+/// memory, nothing changes.
+#[test]
+fn a_channel_back_from_offline_loses_senders_for_a_while_with_sender_memory() {
+    let outage = "[[event]]\nkind = \"peer-offline\"\nchannel = 3\nstart-day = 1.0\nhours = 12.0\n";
+    let memory = "[market.sender-memory]\nfailure-penalty = 0.5\nhalf-life-hours = 2.0\n";
+    // Forwards out through channel 3 in the three hours after the peer is back.
+    let after_return = |extra: &str| {
+        let scenario = scenario(extra);
+        let mut network = SimNetwork::new(&scenario, None);
+        let back = scenario.start + DAY + 12 * HOUR;
+        at(&mut network, back + 3 * HOUR);
+        let id = network.channel_ids()[3];
+        network
+            .forwards_created_since(0, u32::MAX)
+            .unwrap()
+            .into_iter()
+            .filter(|f| f.out_channel == Some(id) && f.received_ms >= back * 1000)
+            .count()
+    };
+    let control = after_return("");
+    assert!(control > 3, "{control}");
+    assert_eq!(
+        after_return(memory),
+        control,
+        "no failure, nothing to remember"
+    );
+    let forgetful = after_return(outage);
+    let remembering = after_return(&format!("{outage}{memory}"));
+    assert!(
+        remembering < forgetful,
+        "{remembering} after the outage with memory vs {forgetful} without"
+    );
+}
+
 #[test]
 fn channels_open_with_their_cost_and_close() {
     let mut lives = scenario(

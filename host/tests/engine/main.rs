@@ -4,6 +4,7 @@
 mod cycle;
 mod defibrillator;
 mod events;
+mod market;
 mod protective_modes;
 mod rebalance;
 mod simulate;

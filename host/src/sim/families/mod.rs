@@ -2,6 +2,15 @@
 //! generate --family NAME --seed N`). Pure and deterministic: a family and a seed always give
 //! the same scenario, whose own seed is that seed. Every channel is written out, so the result
 //! is an ordinary scenario file a user can read and edit.
+//!
+//! Every family draws the market's demand side too (`demand`): seasonality, competitors per
+//! channel, per-channel payment sizes, sender memory and gossip delay, the on-chain pull and
+//! scoped demand shifts. `emit` writes a scenario as TOML.
+
+mod demand;
+mod emit;
+
+pub use emit::to_toml;
 
 use super::{
     floods::{FloodEvent, Hold},
@@ -55,9 +64,9 @@ struct Shape {
     outages: (u64, u64),
     opens: (u64, u64),
     closes: (u64, u64),
-    shifts: (u64, u64),
     route_ppm: (u64, u64),
     feerate_exponent: f64,
+    demand: demand::DemandShape,
 }
 
 fn shape(family: &str) -> Option<Shape> {
@@ -76,9 +85,9 @@ fn shape(family: &str) -> Option<Shape> {
         outages: (1, 3),
         opens: (0, 2),
         closes: (0, 2),
-        shifts: (1, 3),
         route_ppm: (200, 800),
         feerate_exponent: 0.5,
+        demand: demand::BASE,
     };
     Some(match family {
         "small-retail" => Shape {
@@ -86,6 +95,13 @@ fn shape(family: &str) -> Option<Shape> {
             capacities_sat: &[1_000_000, 2_000_000, 3_000_000, 5_000_000],
             payments_per_channel_day: (4.0, 12.0),
             floods: (0, 1),
+            // Local customers: marked days and nights, quiet weekends, mostly static rivals.
+            demand: demand::DemandShape {
+                hourly_amplitude: (0.3, 0.7),
+                weekend: (0.5, 0.9),
+                policies: [55, 15, 10, 20],
+                ..demand::BASE
+            },
             ..base
         },
         "routing-hub" => Shape {
@@ -97,12 +113,25 @@ fn shape(family: &str) -> Option<Shape> {
             outages: (3, 10),
             opens: (2, 8),
             closes: (2, 8),
-            shifts: (3, 10),
+            // Many senders from everywhere: smoother days and weeks, larger payments, more
+            // competitors that move.
+            demand: demand::DemandShape {
+                hourly_amplitude: (0.1, 0.35),
+                weekend: (0.75, 1.0),
+                policies: [35, 25, 10, 30],
+                size_scale: 2.0,
+                shifts: (3, 10),
+                ..demand::BASE
+            },
             ..base
         },
         "sink-heavy" => Shape {
             mix: [35, 25, 5, 20, 5, 10],
             route_ppm: (600, 1500),
+            demand: demand::DemandShape {
+                shifts: (2, 5),
+                ..demand::BASE
+            },
             ..base
         },
         "volatile-mempool" => Shape {
@@ -110,6 +139,11 @@ fn shape(family: &str) -> Option<Shape> {
             spikes: (2, 5),
             siege: true,
             feerate_exponent: 0.8,
+            // Dear on-chain fees send payments to Lightning.
+            demand: demand::DemandShape {
+                beta: (0.5, 1.5),
+                ..demand::BASE
+            },
             ..base
         },
         "jammed" => Shape {
@@ -151,6 +185,13 @@ pub fn generate(family: &str, seed: u64) -> Option<Scenario> {
         hold_secs_max: rng.between(60, 240),
         downstream_fail_rate: round2(0.02 + rng.unit() * 0.04),
         rebalance_fail_rate: round2(0.05 + rng.unit() * 0.15),
+        seasonality: None,
+        onchain_demand_beta: 0.0,
+        amount_median_sat: None,
+        amount_sigma: None,
+        competitors: Vec::new(),
+        sender_memory: None,
+        gossip_delay: None,
     };
     let (fee_low, fee_high, swing, noise) = shape.feerate;
     let feerate = Feerate {
@@ -183,6 +224,7 @@ pub fn generate(family: &str, seed: u64) -> Option<Scenario> {
         }),
     };
     add_events(&shape, &mut scenario, &mut rng);
+    demand::draw(&shape, &mut scenario, seed);
     scenario.description = describe(&scenario);
     debug_assert!(scenario.validate().is_ok(), "{:?}", scenario.validate());
     Some(scenario)
@@ -256,6 +298,10 @@ fn channel(shape: &Shape, index: usize, rng: &mut SplitMix64) -> ChannelSpec {
         max_accepted_htlcs: [483, 483, 483, 100, 30][rng.below(5) as usize],
         open_day: None,
         close_day: None,
+        tags: vec![label.to_owned()],
+        amount_median_sat: None,
+        amount_sigma: None,
+        competitors: Vec::new(),
     }
 }
 
@@ -275,15 +321,6 @@ fn add_events(shape: &Shape, scenario: &mut Scenario, rng: &mut SplitMix64) {
             start_day: day(rng, days, 0.2, 0.6),
             hours: 48.0,
             multiplier: round2(3.0 + rng.unit() * 3.0),
-        });
-    }
-    for _ in 0..rng.between(shape.shifts.0, shape.shifts.1) {
-        let multiplier = [0.0, 0.3, 2.0, 4.0][rng.below(4) as usize];
-        events.push(Event::DemandShift {
-            channel: rng.below(count) as usize,
-            start_day: day(rng, days, 0.1, 0.7),
-            days: round2(1.0 + rng.unit() * f64::from(days) * 0.4),
-            multiplier,
         });
     }
     for _ in 0..rng.between(shape.floods.0, shape.floods.1) {
@@ -400,136 +437,8 @@ fn describe(scenario: &Scenario) -> String {
         count(|e| matches!(e, Event::PeerOffline(_))),
         opens,
         closes,
-    )
-}
-
-/// The scenario as a TOML file, with a header saying where it came from.
-pub fn to_toml(scenario: &Scenario, family: &str) -> String {
-    let value = serde_json::to_value(scenario).expect("a scenario is plain data");
-    let mut out = format!(
-        "# Generated by `revops scenario generate --family {family} --seed {}`.\n",
-        scenario.seed
-    );
-    write_table(&mut out, &value, None);
-    out
-}
-
-/// Writes a JSON object as TOML: scalars and arrays of scalars first (names and kinds
-/// leading), then sub-tables, then arrays of tables, as the format requires.
-fn write_table(out: &mut String, value: &serde_json::Value, path: Option<&str>) {
-    use serde_json::Value;
-    let Value::Object(map) = value else {
-        return;
-    };
-    let leading = |key: &str| !matches!(key, "name" | "description" | "kind" | "label");
-    let mut keys: Vec<&String> = map.keys().collect();
-    keys.sort_by_key(|key| (leading(key), key.as_str()));
-    let is_table = |v: &Value| v.is_object();
-    let is_table_array =
-        |v: &Value| matches!(v, Value::Array(items) if items.first().is_some_and(Value::is_object));
-    for key in &keys {
-        let v = &map[key.as_str()];
-        if !is_table(v) && !is_table_array(v) && !v.is_null() {
-            out.push_str(&format!("{key} = {}\n", scalar(v)));
-        }
-    }
-    let join = |key: &str| path.map_or_else(|| key.to_owned(), |p| format!("{p}.{key}"));
-    for key in &keys {
-        let v = &map[key.as_str()];
-        if is_table(v) {
-            out.push_str(&format!("\n[{}]\n", join(key)));
-            write_table(out, v, Some(&join(key)));
-        }
-    }
-    for key in &keys {
-        if let Value::Array(items) = &map[key.as_str()]
-            && items.first().is_some_and(Value::is_object)
-        {
-            for item in items {
-                out.push_str(&format!("\n[[{}]]\n", join(key)));
-                write_table(out, item, Some(&join(key)));
-            }
-        }
-    }
-}
-
-/// A scalar or an array of scalars in TOML (JSON's string escapes are TOML's too).
-fn scalar(value: &serde_json::Value) -> String {
-    use serde_json::Value;
-    match value {
-        Value::Array(items) => {
-            let items: Vec<String> = items.iter().map(scalar).collect();
-            format!("[{}]", items.join(", "))
-        }
-        Value::Number(n) if n.is_f64() => {
-            let text = n.to_string();
-            if text.contains(['.', 'e', 'E']) {
-                text
-            } else {
-                format!("{text}.0")
-            }
-        }
-        other => other.to_string(),
-    }
+    ) + &demand::describe(scenario)
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn every_family_is_deterministic_valid_and_round_trips() {
-        for (family, _) in FAMILIES {
-            for seed in [1, 2, 77] {
-                let scenario = generate(family, seed).unwrap();
-                assert_eq!(scenario.seed, seed);
-                scenario.validate().unwrap();
-                assert_eq!(Some(&scenario), generate(family, seed).as_ref());
-                let text = to_toml(&scenario, family);
-                let back: Scenario = toml::from_str(&text).unwrap();
-                back.validate().unwrap();
-                assert_eq!(back, scenario, "{family} {seed}");
-            }
-        }
-        assert!(generate("nope", 1).is_none());
-    }
-
-    #[test]
-    fn families_draw_what_they_promise() {
-        let sizes = |family: &'static str| {
-            (0..10).map(move |seed| {
-                let s = generate(family, seed).unwrap();
-                s.channels.iter().filter(|c| c.open_day.is_none()).count()
-            })
-        };
-        assert!(sizes("small-retail").all(|n| (10..=30).contains(&n)));
-        assert!(sizes("routing-hub").all(|n| (100..=300).contains(&n)));
-        let jammed = generate("jammed", 3).unwrap();
-        let floods = jammed
-            .events
-            .iter()
-            .filter(|e| matches!(e, Event::Flood(_)))
-            .count();
-        assert!(floods >= 4);
-        let siege = generate("volatile-mempool", 3).unwrap();
-        assert!(
-            siege
-                .events
-                .iter()
-                .any(|e| matches!(e, Event::MempoolSpike { hours, .. } if *hours >= 48.0))
-        );
-        let sinks = |family: &str| {
-            (0..10)
-                .map(|seed| {
-                    let s = generate(family, seed).unwrap();
-                    s.channels
-                        .iter()
-                        .filter(|c| c.out_weight > 0.5 && c.in_weight < 0.31)
-                        .count() as f64
-                        / s.channels.len() as f64
-                })
-                .sum::<f64>()
-        };
-        assert!(sinks("sink-heavy") > 2.0 * sinks("small-retail"));
-    }
-}
+mod tests;
