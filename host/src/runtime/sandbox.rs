@@ -90,7 +90,11 @@ impl Sandbox {
     /// mapped between calls (mapping it per call costs a simulation a fifth of its time).
     /// At most `concurrent_calls` calls may run at once: one per simulating thread.
     pub fn for_simulation(concurrent_calls: u32) -> anyhow::Result<Arc<Self>> {
-        let mut sandbox = Self::build(None, pooling(concurrent_calls.max(1)), None)?;
+        let mut sandbox = Self::build(
+            None,
+            pooling(concurrent_calls.max(1), SIMULATION_KEEP_RESIDENT),
+            None,
+        )?;
         Arc::get_mut(&mut sandbox)
             .expect("just made, not shared")
             .memo = Some(Mutex::new(HashMap::new()));
@@ -107,7 +111,7 @@ impl Sandbox {
         compiler: Option<PathBuf>,
     ) -> anyhow::Result<Arc<Self>> {
         let strategy = match allocation {
-            Allocation::Pooling => pooling(MAX_CONCURRENT_CALLS),
+            Allocation::Pooling => pooling(MAX_CONCURRENT_CALLS, 1 << 20),
             Allocation::OnDemand => InstanceAllocationStrategy::OnDemand,
         };
         Self::build(cache_dir, strategy, compiler)
@@ -281,7 +285,11 @@ impl Sandbox {
 /// Slots bound how many instances exist at once; each memory slot is a reservation of address
 /// space covering the largest per-policy limit. What a call touched beyond the resident pages
 /// is given back to the system when its instance ends.
-fn pooling(instances: u32) -> InstanceAllocationStrategy {
+/// Memory a simulation's pool slot keeps mapped between calls (zeroed with a memset rather
+/// than handed back with madvise: from several threads that costs a TLB shootdown each).
+const SIMULATION_KEEP_RESIDENT: usize = 16 << 20;
+
+fn pooling(instances: u32, keep_resident: usize) -> InstanceAllocationStrategy {
     let mut pool = PoolingAllocationConfig::new();
     pool.total_component_instances(instances)
         .total_core_instances(instances * 8)
@@ -289,7 +297,7 @@ fn pooling(instances: u32) -> InstanceAllocationStrategy {
         .total_tables(instances * 8)
         .max_memories_per_component(MEMORIES_PER_CALL)
         .max_memory_size(MAX_POLICY_MEMORY)
-        .linear_memory_keep_resident(1 << 20)
+        .linear_memory_keep_resident(keep_resident)
         .table_keep_resident(64 << 10);
     InstanceAllocationStrategy::Pooling(pool)
 }
