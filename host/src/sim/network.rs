@@ -210,7 +210,7 @@ impl SimNetwork {
     }
 
     pub(super) fn our_id(&self) -> String {
-        node_id(0)
+        own_node_id().to_owned()
     }
 
     pub(super) fn channel_index(&self, id: ShortChannelId) -> Option<usize> {
@@ -584,6 +584,13 @@ impl SimNetwork {
 
 /// A valid compressed public key for simulated node `n` (0 is our own node): lightningd's
 /// clients parse node ids as keys, so made-up hex would not do.
+/// Our own simulated node id, derived once (deriving a key is slow, and gossip and `getinfo`
+/// ask for it all the time).
+pub(super) fn own_node_id() -> &'static str {
+    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+    ID.get_or_init(|| node_id(0))
+}
+
 pub(super) fn node_id(n: u64) -> String {
     let mut secret = [0u8; 32];
     secret[..8].copy_from_slice(&(n + 1).to_be_bytes());

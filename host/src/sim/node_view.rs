@@ -1,7 +1,7 @@
 //! `SimNetwork` as a `Node`: what the decision cycle (and the stand-in lightningd) sees of the
 //! simulated node, in the same types lightningd's answers become.
 
-use super::network::{BLOCK_SECS, START_HEIGHT, SimNetwork, node_id};
+use super::network::{BLOCK_SECS, START_HEIGHT, SimNetwork, own_node_id};
 use crate::{
     model::Opener,
     money::{Msat, Ppm},
@@ -24,7 +24,7 @@ impl Node for SimNetwork {
     fn info(&self) -> Result<NodeInfo, NodeError> {
         let elapsed = self.now_ms / 1000 - self.scenario.start;
         Ok(NodeInfo {
-            id: node_id(0),
+            id: own_node_id().to_owned(),
             alias: format!("sim-{}", self.scenario.name),
             blockheight: START_HEIGHT + (elapsed / BLOCK_SECS) as u32,
         })
