@@ -10,6 +10,7 @@
 //! whether it routes or not, so two policies on the same scenario and seed face the very same
 //! stream of senders ("common random numbers"): differences in outcome are the policies'.
 
+pub(super) use super::node_ids::{node_id, own_node_id};
 use super::{
     competitors::Competitors,
     demand::Demand,
@@ -292,7 +293,7 @@ impl SimNetwork {
         self.competitors_react();
     }
 
-    fn day_offset(&self, day: f64) -> u64 {
+    pub(super) fn day_offset(&self, day: f64) -> u64 {
         self.scenario.start + (day * DAY_SECS as f64) as u64
     }
 
@@ -553,51 +554,6 @@ impl SimNetwork {
         self.forwards.resolve(created_index, status, at_ms);
         self.in_flight.remove(&serial);
     }
-
-    pub(super) fn feerate_at(&self, at_secs: u64) -> u32 {
-        let f = &self.scenario.feerate;
-        let phase = (at_secs % DAY_SECS) as f64 / DAY_SECS as f64;
-        let daily = 1.0 + f.daily_swing * (phase * std::f64::consts::TAU).sin();
-        // Noise keyed on the time, so a reading does not depend on how often it is taken.
-        let mut rng = SplitMix64::new(self.scenario.seed ^ at_secs.rotate_left(17));
-        let noise = 1.0 + f.noise * (2.0 * rng.unit() - 1.0);
-        let spike: f64 = self
-            .scenario
-            .events
-            .iter()
-            .filter_map(|event| match event {
-                Event::MempoolSpike {
-                    start_day,
-                    hours,
-                    multiplier,
-                } => {
-                    let start = self.day_offset(*start_day);
-                    let end = start + (hours * 3600.0) as u64;
-                    (start..end).contains(&at_secs).then_some(*multiplier)
-                }
-                _ => None,
-            })
-            .product();
-        (f64::from(f.base_perkb) * daily * noise * spike).max(253.0) as u32
-    }
-}
-
-/// A valid compressed public key for simulated node `n` (0 is our own node): lightningd's
-/// clients parse node ids as keys, so made-up hex would not do.
-/// Our own simulated node id, derived once (deriving a key is slow, and gossip and `getinfo`
-/// ask for it all the time).
-pub(super) fn own_node_id() -> &'static str {
-    static ID: std::sync::OnceLock<String> = std::sync::OnceLock::new();
-    ID.get_or_init(|| node_id(0))
-}
-
-pub(super) fn node_id(n: u64) -> String {
-    let mut secret = [0u8; 32];
-    secret[..8].copy_from_slice(&(n + 1).to_be_bytes());
-    secret[31] = 1;
-    let key =
-        secp256k1::SecretKey::from_slice(&secret).expect("a small non-zero scalar is a valid key");
-    secp256k1::PublicKey::from_secret_key(&secp256k1::Secp256k1::signing_only(), &key).to_string()
 }
 
 impl SimChannel {
