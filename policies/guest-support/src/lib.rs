@@ -43,6 +43,7 @@ extern crate alloc;
 extern crate std;
 
 mod fixed_buf;
+pub mod fixtures;
 pub mod log;
 pub mod money;
 mod params;

@@ -444,46 +444,24 @@ mod tests {
     }
 
     fn channel(local_sat: u64, out_7d_sat: u64, failed_7d_sat: u64, peer: u32) -> Channel {
-        use guest_support::types::{FlowStats, Opener};
-        Channel {
-            id: u64::from(peer) << 40,
-            peer,
-            capacity_msat: 10_000_000_000,
-            local_msat: local_sat * 1000,
-            remote_msat: 10_000_000_000 - local_sat * 1000,
-            fee_base_msat: 1000,
-            fee_ppm: 2000,
-            htlc_min_msat: 1,
+        let mut channel = Channel {
             htlc_max_msat: 9_900_000_000,
-            max_accepted_htlcs: 483,
-            opener: Opener::Local,
             age_secs: 90 * 86_400,
-            active: true,
             last_broadcast_ppm: Some(2000),
-            last_broadcast_secs: None,
-            probe_active: false,
             class: ProfitabilityClass::Profitable,
-            profit: None,
-            flow: FlowStats {
-                in_msat_1d: 0,
-                out_msat_1d: 0,
-                fees_earned_msat_1d: 0,
-                forwards_out_1d: 0,
-                in_msat_7d: 0,
-                out_msat_7d: out_7d_sat * 1000,
-                fees_earned_msat_7d: out_7d_sat * 2,
-                forwards_out_7d: 0,
-                forwards_in_7d: 0,
-                out_msat_total: 0,
-                fees_earned_msat_total: 0,
-                forwards_out_total: 0,
-                last_forward_age_secs: None,
-                failed_out_1d: 0,
-                failed_out_msat_1d: 0,
-                failed_out_7d: u32::from(failed_7d_sat > 0),
-                failed_out_msat_7d: failed_7d_sat * 1000,
-            },
-        }
+            ..guest_support::fixtures::channel(
+                u64::from(peer) << 40,
+                peer,
+                10_000_000_000,
+                local_sat * 1000,
+                2000,
+            )
+        };
+        channel.flow.out_msat_7d = out_7d_sat * 1000;
+        channel.flow.fees_earned_msat_7d = out_7d_sat * 2;
+        channel.flow.failed_out_7d = u32::from(failed_7d_sat > 0);
+        channel.flow.failed_out_msat_7d = failed_7d_sat * 1000;
+        channel
     }
 
     /// Issue 14: a drained channel senders still want was never refilled (no sales, no

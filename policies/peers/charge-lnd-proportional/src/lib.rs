@@ -185,47 +185,12 @@ export!(Proportional);
 #[cfg(test)]
 mod tests {
     use super::*;
-    use guest_support::types::{FlowStats, Opener, ProfitabilityClass};
+    use guest_support::fixtures;
 
     fn channel(id: u64, peer: u32, local: u64, remote: u64, active: bool) -> Channel {
         Channel {
-            id,
-            peer,
-            capacity_msat: local + remote,
-            local_msat: local,
-            remote_msat: remote,
-            fee_base_msat: 1_000,
-            fee_ppm: 200,
-            htlc_min_msat: 1,
-            htlc_max_msat: local + remote,
-            max_accepted_htlcs: 483,
-            opener: Opener::Local,
-            age_secs: 0,
             active,
-            last_broadcast_ppm: None,
-            last_broadcast_secs: None,
-            probe_active: false,
-            class: ProfitabilityClass::Unknown,
-            profit: None,
-            flow: FlowStats {
-                in_msat_1d: 0,
-                out_msat_1d: 0,
-                fees_earned_msat_1d: 0,
-                forwards_out_1d: 0,
-                in_msat_7d: 0,
-                out_msat_7d: 0,
-                fees_earned_msat_7d: 0,
-                forwards_out_7d: 0,
-                forwards_in_7d: 0,
-                out_msat_total: 0,
-                fees_earned_msat_total: 0,
-                forwards_out_total: 0,
-                last_forward_age_secs: None,
-                failed_out_1d: 0,
-                failed_out_msat_1d: 0,
-                failed_out_7d: 0,
-                failed_out_msat_7d: 0,
-            },
+            ..fixtures::channel(id, peer, local + remote, local, 200)
         }
     }
 

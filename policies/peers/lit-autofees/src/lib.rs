@@ -318,45 +318,14 @@ mod tests {
 
     #[test]
     fn the_reference_is_the_top_earners_turnover() {
-        use guest_support::types::{FlowStats, Opener, ProfitabilityClass};
-        let channel = |id: u64, fees: u64, out: u64| Channel {
-            id,
-            peer: 0,
-            capacity_msat: 1_000,
-            local_msat: 500,
-            remote_msat: 500,
-            fee_base_msat: 0,
-            fee_ppm: 100,
-            htlc_min_msat: 1,
-            htlc_max_msat: 1_000,
-            max_accepted_htlcs: 483,
-            opener: Opener::Local,
-            age_secs: 0,
-            active: true,
-            last_broadcast_ppm: None,
-            last_broadcast_secs: None,
-            probe_active: false,
-            class: ProfitabilityClass::Unknown,
-            profit: None,
-            flow: FlowStats {
-                in_msat_1d: 0,
-                out_msat_1d: 0,
-                fees_earned_msat_1d: 0,
-                forwards_out_1d: 0,
-                in_msat_7d: 0,
-                out_msat_7d: out,
-                fees_earned_msat_7d: fees,
-                forwards_out_7d: 0,
-                forwards_in_7d: 0,
-                out_msat_total: 0,
-                fees_earned_msat_total: 0,
-                forwards_out_total: 0,
-                last_forward_age_secs: None,
-                failed_out_1d: 0,
-                failed_out_msat_1d: 0,
-                failed_out_7d: 0,
-                failed_out_msat_7d: 0,
-            },
+        let channel = |id: u64, fees: u64, out: u64| {
+            let mut channel = Channel {
+                fee_base_msat: 0,
+                ..guest_support::fixtures::channel(id, 0, 1_000, 500, 100)
+            };
+            channel.flow.out_msat_7d = out;
+            channel.flow.fees_earned_msat_7d = fees;
+            channel
         };
         let channels = [
             channel(1, 50, 4_000),

@@ -458,45 +458,6 @@ mod tests {
     }
 
     fn test_channel() -> Channel {
-        use guest_support::types::{FlowStats, Opener, ProfitabilityClass};
-        Channel {
-            id: 1,
-            peer: 0,
-            capacity_msat: 1_000_000_000,
-            local_msat: 500_000_000,
-            remote_msat: 500_000_000,
-            fee_base_msat: 1_000,
-            fee_ppm: 500,
-            htlc_min_msat: 1,
-            htlc_max_msat: 1_000_000_000,
-            max_accepted_htlcs: 483,
-            opener: Opener::Local,
-            age_secs: 0,
-            active: true,
-            last_broadcast_ppm: None,
-            last_broadcast_secs: None,
-            probe_active: false,
-            class: ProfitabilityClass::Unknown,
-            profit: None,
-            flow: FlowStats {
-                in_msat_1d: 0,
-                out_msat_1d: 0,
-                fees_earned_msat_1d: 0,
-                forwards_out_1d: 0,
-                in_msat_7d: 0,
-                out_msat_7d: 0,
-                fees_earned_msat_7d: 0,
-                forwards_out_7d: 0,
-                forwards_in_7d: 0,
-                out_msat_total: 0,
-                fees_earned_msat_total: 0,
-                forwards_out_total: 0,
-                last_forward_age_secs: None,
-                failed_out_1d: 0,
-                failed_out_msat_1d: 0,
-                failed_out_7d: 0,
-                failed_out_msat_7d: 0,
-            },
-        }
+        guest_support::fixtures::channel(1, 0, 1_000_000_000, 500_000_000, 500)
     }
 }
