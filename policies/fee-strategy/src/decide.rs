@@ -125,7 +125,7 @@ fn decide_channel(
         forwards_total: channel.flow.forwards_out_total,
         local_share: share,
         chain_ppm: channel.fee_ppm,
-        prior_ppm: prior_ppm(channel),
+        prior_ppm: crate::prior::prior_ppm(channel),
     };
     if state.price_ppm == 0 {
         controller::start(state, &observation, params);
@@ -178,25 +178,6 @@ fn decide_channel(
     };
     state.mode = result.mode as u8;
     result
-}
-
-/// Forwards in a week that say the channel's own fee sells.
-const SELLING_FORWARDS_7D: u32 = 7;
-
-/// Where a fresh price search starts (issue 14: starting from whatever fee the channel had
-/// cost days of learning): the market's price for reaching this peer — the median fee of the
-/// competing channels — blended (geometric mean) with the channel's own fee where that fee
-/// has been selling, since its history says something the market median does not. Without
-/// gossip, the channel's own fee. The liquidity band shapes the price from there.
-pub fn prior_ppm(channel: &ChannelInput) -> u32 {
-    match channel.competitor_median_ppm {
-        None | Some(0) => channel.fee_ppm,
-        Some(median) if channel.flow.forwards_out_7d >= SELLING_FORWARDS_7D => {
-            let own = f64::from(channel.fee_ppm.max(1));
-            libm::round(libm::sqrt(own * f64::from(median))) as u32
-        }
-        Some(median) => median,
-    }
 }
 
 /// The controller's price, shaped by liquidity band and slot pressure, within the floors.
@@ -603,14 +584,18 @@ mod tests {
             },
             ..channel()
         };
-        assert_eq!(prior_ppm(&fresh(None, 0)), 100, "no gossip: our own fee");
         assert_eq!(
-            prior_ppm(&fresh(Some(900), 0)),
+            crate::prior::prior_ppm(&fresh(None, 0)),
+            100,
+            "no gossip: our own fee"
+        );
+        assert_eq!(
+            crate::prior::prior_ppm(&fresh(Some(900), 0)),
             900,
             "nothing sells: the market"
         );
         assert_eq!(
-            prior_ppm(&fresh(Some(900), 20)),
+            crate::prior::prior_ppm(&fresh(Some(900), 20)),
             300,
             "selling: between the two"
         );

@@ -18,6 +18,7 @@ pub mod controller;
 pub mod fire_sale;
 pub mod liquidity;
 pub mod params;
+mod prior;
 pub mod quantize;
 pub mod state;
 pub mod utilisation;
